@@ -67,7 +67,10 @@ export const configSchema = z.strictObject({
       /** mysql://user:password@host:port/database; when absent, read from Bitrix's settings. */
       url: z
         .string()
-        .refine((s) => URL.canParse(s) && new URL(s).protocol === "mysql:", "expected mysql://user:pass@host:port/db")
+        .refine(
+          (s) => URL.canParse(s) && new URL(s).protocol === "mysql:",
+          "expected mysql://user:pass@host:port/db",
+        )
         .optional(),
       connect_timeout_ms: positiveInt(100, 120_000).default(10_000),
       pool_size: positiveInt(1, 32).default(4),
@@ -79,7 +82,9 @@ export const configSchema = z.strictObject({
     /** Shared secret; the live CRM reads it from the body. Or env CVETY_SIDECAR_CRM_TOKEN. */
     token: z.string().min(1, "must not be empty"),
     /** Standard Webhooks secrets (`whsec_<base64>`); several during a rotation. */
-    signing_secrets: z.array(z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, "expected whsec_<base64>")).default([]),
+    signing_secrets: z
+      .array(z.string().regex(/^whsec_[A-Za-z0-9+/=]+$/, "expected whsec_<base64>"))
+      .default([]),
     /** PEM file with the CA that signs the CRM's certificate (besides the system CAs). */
     ca_file: z.string().min(1).optional(),
     /** The CRM mirrors orders back into Bitrix unless this starts with `production_real`. */
@@ -135,7 +140,9 @@ export const configSchema = z.strictObject({
       /** Written to b_sale_order.EMP_STATUS_ID; NULL when absent. */
       employee_id: positiveInt(1, 2_147_483_647).optional(),
       /** CRM status name -> Bitrix STATUS_ID, merged over DEFAULT_STATUS_MAP. */
-      status_map: z.record(z.string().min(1), z.string().regex(/^[A-Za-z]{1,2}$/, "expected a Bitrix STATUS_ID")).default({}),
+      status_map: z
+        .record(z.string().min(1), z.string().regex(/^[A-Za-z]{1,2}$/, "expected a Bitrix STATUS_ID"))
+        .default({}),
     })
     .prefault({}),
   state: z.strictObject({ dir: z.string().min(1).default("/var/lib/cvety-sidecar") }).prefault({}),
