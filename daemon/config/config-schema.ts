@@ -170,6 +170,8 @@ export interface MysqlTarget {
   user: string;
   password: string;
   database: string;
+  /** Unix socket instead of host:port (Bitrix `host` given as a socket path). */
+  socketPath?: string;
   /** `config`, `env`, or the path of the Bitrix file they were read from. */
   source: string;
 }

@@ -1,0 +1,50 @@
+import type { CrmEvent } from "../outbox/outbox-store.js";
+import { signWebhook } from "./sign-webhook.js";
+
+export interface CrmIdentity {
+  token: string;
+  webhook_source: string;
+  signing_secrets: readonly string[];
+}
+
+export interface DeliveryRequest {
+  body: string;
+  headers: Record<string, string>;
+}
+
+export const USER_AGENT = "cvety-sidecar/0.1";
+
+/**
+ * The envelope the live CRM accepts (CONTRACT.md §1): `{event, token, data}`.
+ * The CRM reads the token only from the body; it is also sent as
+ * `Authorization: Bearer` and `X-Webhook-Token` for older endpoints.
+ * `webhook_source` must start with `production_real`, or the CRM mirrors the
+ * order back into Bitrix (its loop guard).
+ */
+export function buildDeliveryRequest(opts: {
+  event: CrmEvent | "sidecar.ping";
+  /** JSON of `data` as stored in the outbox. */
+  payload: string;
+  idempotencyKey: string;
+  crm: CrmIdentity;
+  nowMs: number;
+}): DeliveryRequest {
+  const timestampS = Math.floor(opts.nowMs / 1000);
+  const data = {
+    ...(JSON.parse(opts.payload) as Record<string, unknown>),
+    webhook_timestamp: timestampS,
+    webhook_source: opts.crm.webhook_source,
+  };
+  const body = JSON.stringify({ event: opts.event, token: opts.crm.token, data });
+  return {
+    body,
+    headers: {
+      "content-type": "application/json",
+      "user-agent": USER_AGENT,
+      authorization: `Bearer ${opts.crm.token}`,
+      "x-webhook-token": opts.crm.token,
+      "idempotency-key": opts.idempotencyKey,
+      ...signWebhook(opts.crm.signing_secrets, opts.idempotencyKey, timestampS, body),
+    },
+  };
+}

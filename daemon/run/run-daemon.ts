@@ -1,0 +1,197 @@
+import { CaptureService } from "../capture/capture-service.js";
+import type { Config } from "../config/config-schema.js";
+import { CrmClient } from "../delivery/crm-client.js";
+import { DeliveryService } from "../delivery/delivery-service.js";
+import { describeError, SidecarError } from "../errors.js";
+import { type RunningHttpServer, startHttpServer } from "../http/http-server.js";
+import { createLogger, type LogHandle } from "../log/create-logger.js";
+import { WorkerLoop } from "../loop/worker-loop.js";
+import { createMetrics } from "../metrics/metrics.js";
+import { createMysqlPool, selectStrings } from "../mysql/create-mysql-pool.js";
+import { openStateDb } from "../outbox/open-state-db.js";
+import { OutboxStore } from "../outbox/outbox-store.js";
+import { VERSION } from "../version.js";
+import { acquireStateLock } from "./state-lock.js";
+
+export interface RunningDaemon {
+  /** Graceful stop: loops end, deliveries in flight finish (bounded), pools close. */
+  stop(): Promise<void>;
+  /** Reopen the log file (SIGHUP after logrotate). */
+  reopenLog(): void;
+  logHandle: LogHandle;
+  httpAddress: string | undefined;
+}
+
+/** Longest wait between capture retries while MySQL is down. */
+const MAX_CAPTURE_BACKOFF_MS = 30_000;
+
+export function crmClientFor(config: Config): CrmClient {
+  return new CrmClient({
+    url: config.crm.url,
+    caFile: config.crm.ca_file,
+    connectTimeoutMs: config.crm.connect_timeout_ms,
+    headersTimeoutMs: config.crm.headers_timeout_ms,
+    bodyTimeoutMs: config.crm.body_timeout_ms,
+    connections: config.delivery.concurrency,
+  });
+}
+
+/**
+ * The composition root: builds every part from the config and wires them.
+ * No logic lives here.
+ */
+export async function runDaemon(config: Config): Promise<RunningDaemon> {
+  const logHandle = createLogger({ file: config.log.file, level: config.log.level });
+  const log = logHandle.log;
+  const lock = acquireStateLock(config.state.dir);
+  const db = openStateDb(config.state.dir);
+  const outbox = new OutboxStore(db);
+  const metrics = createMetrics();
+  const mysql = createMysqlPool(config.mysqlTarget, {
+    connectTimeoutMs: config.mysql.connect_timeout_ms,
+    poolSize: config.mysql.pool_size,
+  });
+  const startedAt = Date.now();
+  let stopping = false;
+
+  const delivery = new DeliveryService({
+    settings: config.delivery,
+    crm: config.crm,
+    client: crmClientFor(config),
+    outbox,
+    log,
+    metrics,
+  });
+  const deliveryLoop = new WorkerLoop({
+    name: "delivery",
+    intervalMs: 1_000,
+    tick: () => delivery.tick(),
+    onError: (err) => {
+      log.error({ component: "delivery", err: describeError(err) }, "delivery loop failed");
+      return 1_000;
+    },
+  });
+  delivery.notify = () => deliveryLoop.notify();
+
+  const capture = new CaptureService({
+    settings: config.capture,
+    timezone: config.timezone,
+    mysql,
+    outbox,
+    log,
+    metrics,
+    onEnqueued: () => deliveryLoop.notify(),
+    isStopping: () => stopping,
+  });
+  const captureLoop = new WorkerLoop({
+    name: "capture",
+    intervalMs: config.capture.poll_interval_ms,
+    tick: () => capture.tick(),
+    // The failure itself is logged once by capture; here only the wait grows.
+    onError: (_err, failures) =>
+      Math.min(MAX_CAPTURE_BACKOFF_MS, config.capture.poll_interval_ms * 2 ** Math.min(failures, 10)),
+  });
+
+  let http: RunningHttpServer | undefined;
+  if (config.http.listen !== "off") {
+    try {
+      http = await startHttpServer(config.http.listen, {
+        registry: metrics.registry,
+        health: () => ({
+          version: VERSION,
+          pid: process.pid,
+          uptimeS: Math.round((Date.now() - startedAt) / 1000),
+          capture: {
+            cursor: capture.currentCursor ?? null,
+            lastPollAt: capture.lastPollAt ? new Date(capture.lastPollAt).toISOString() : null,
+            newestDateUpdate: capture.newestDateUpdate ?? null,
+          },
+          delivery: { paused: delivery.pauseState ?? null, inflight: delivery.inflightCount },
+        }),
+        ready: async () => {
+          let mysqlOk = true;
+          let mysqlError: string | undefined;
+          try {
+            await selectStrings(mysql, "SELECT 1 AS ok");
+          } catch (err) {
+            mysqlOk = false;
+            mysqlError = describeError(err);
+          }
+          const paused = delivery.pauseState;
+          return {
+            ready: mysqlOk && !paused,
+            checks: {
+              mysql: mysqlOk ? "ok" : mysqlError,
+              delivery: paused ? `paused: ${paused.reason}` : "ok",
+            },
+          };
+        },
+        beforeMetrics: () => {
+          const counts = outbox.countsByState();
+          for (const [state, n] of Object.entries(counts)) metrics.outboxEntries.set({ state }, n);
+          const oldest = outbox.oldestPendingCreatedAt();
+          metrics.outboxOldestPendingAge.set(oldest === undefined ? 0 : (Date.now() - oldest) / 1000);
+        },
+      });
+    } catch (err) {
+      lock.release();
+      db.close();
+      await mysql.end();
+      await delivery.close();
+      throw new SidecarError(
+        "E_HTTP_LISTEN",
+        `cannot listen on ${config.http.listen} ([http] listen): ${describeError(err)}`,
+        {
+          cause: err,
+        },
+      );
+    }
+  }
+
+  captureLoop.start();
+  deliveryLoop.start();
+  log.info(
+    {
+      version: VERSION,
+      config: config.file,
+      stateDir: config.state.dir,
+      mysql: {
+        host: config.mysqlTarget.host,
+        port: config.mysqlTarget.port,
+        database: config.mysqlTarget.database,
+        source: config.mysqlTarget.source,
+      },
+      crm: new URL(config.crm.url).origin,
+      http: http?.address ?? "off",
+    },
+    "cvety-sidecar started",
+  );
+
+  return {
+    logHandle,
+    httpAddress: http?.address,
+    reopenLog: () => {
+      logHandle.reopen();
+      log.info("log file reopened");
+    },
+    stop: async () => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ inflight: delivery.inflightCount }, "stopping");
+      await Promise.all([captureLoop.stop(), deliveryLoop.stop()]);
+      const drained = await delivery.drain(config.delivery.shutdown_grace_ms);
+      if (!drained)
+        log.warn(
+          { graceMs: config.delivery.shutdown_grace_ms },
+          "deliveries still in flight at shutdown; they will be sent again",
+        );
+      await delivery.close();
+      await mysql.end().catch(() => {});
+      await http?.close();
+      db.close();
+      lock.release();
+      log.info("stopped");
+      logHandle.flush();
+    },
+  };
+}

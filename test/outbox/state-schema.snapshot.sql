@@ -1,0 +1,14 @@
+CREATE TABLE captured_orders ( order_id INTEGER PRIMARY KEY, version INTEGER NOT NULL, date_update TEXT NOT NULL, snapshot_hash TEXT NOT NULL, captured_at INTEGER NOT NULL );
+CREATE TABLE cursors ( name TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL );
+CREATE TABLE delivered_orders ( order_id INTEGER PRIMARY KEY, version INTEGER NOT NULL, date_update TEXT NOT NULL, snapshot_hash TEXT NOT NULL, delivered_at INTEGER NOT NULL );
+CREATE TABLE delivery_attempts ( id INTEGER PRIMARY KEY, outbox_id INTEGER NOT NULL, order_id INTEGER NOT NULL, attempted_at INTEGER NOT NULL, duration_ms INTEGER NOT NULL, http_status INTEGER, outcome TEXT NOT NULL, -- delivered | retry | crm_error | rejected | endpoint error TEXT );
+CREATE TABLE outbox ( id INTEGER PRIMARY KEY AUTOINCREMENT, order_id INTEGER NOT NULL, version INTEGER NOT NULL, date_update TEXT NOT NULL, -- Bitrix wall clock 'YYYY-MM-DD HH:MM:SS' event TEXT NOT NULL, -- order.create | order.update state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')), reason TEXT NOT NULL DEFAULT 'capture', -- capture | resync | sweep | conflict payload TEXT NOT NULL, -- JSON of the CRM's "data" minus webhook_timestamp/source snapshot_hash TEXT NOT NULL, -- sha256 hex of payload idempotency_key TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL, first_error_at INTEGER, -- first 200 "status: error" answer (dead-letter age) last_error TEXT, last_http_status INTEGER, last_response TEXT, -- the CRM's answer, kept for dead letters created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL, delivered_at INTEGER );
+CREATE TABLE runtime_state ( key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL );
+CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);
+CREATE TABLE sqlite_sequence(name,seq);
+CREATE INDEX delivery_attempts_outbox ON delivery_attempts (outbox_id);
+CREATE INDEX delivery_attempts_time ON delivery_attempts (attempted_at);
+CREATE INDEX outbox_due ON outbox (next_attempt_at, id) WHERE state = 'pending';
+CREATE UNIQUE INDEX outbox_one_pending_per_order ON outbox (order_id) WHERE state = 'pending';
+CREATE INDEX outbox_order ON outbox (order_id, id);
+CREATE INDEX outbox_state_created ON outbox (state, created_at);
