@@ -1,0 +1,9 @@
+/** The benchmarks `npm run bench` knows, in the order they run. */
+export interface Benchmark {
+  name: string;
+  description: string;
+  /** Runs the measurement; returns report lines ("p50 latency: 120 ms"). */
+  run: (progress: (line: string) => void) => Promise<string[]>;
+}
+
+export const BENCHMARKS: Benchmark[] = [];
