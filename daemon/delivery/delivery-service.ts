@@ -1,6 +1,7 @@
 import { compareSnapshots } from "../capture/plan-capture.js";
 import type { Logger } from "../log/create-logger.js";
 import type { Metrics } from "../metrics/metrics.js";
+import { probeCrm } from "../ops/probe-crm.js";
 import type { AttemptResult, CrmEvent, OutboxEntry, OutboxStore } from "../outbox/outbox-store.js";
 import { backoffMs } from "./backoff.js";
 import { buildDeliveryRequest, type CrmIdentity } from "./build-request.js";
@@ -144,25 +145,10 @@ export class DeliveryService {
     return { nextDelayMs: this.paused ? Math.max(50, this.paused.nextProbeAtMs - this.clock()) : 0 };
   }
 
-  /** A harmless request when nothing is due: the CRM answers unknown events with 200 after checking the token. */
+  /** A harmless request when nothing is due (see probe-crm.ts). */
   private async ping(): Promise<void> {
-    const now = this.clock();
-    const req = buildDeliveryRequest({
-      event: "sidecar.ping",
-      payload: "{}",
-      idempotencyKey: `sidecar-ping-${now}`,
-      crm: this.deps.crm,
-      nowMs: now,
-    });
-    let c: Classification;
-    try {
-      const answer = await this.deps.client.post(req.headers, req.body);
-      c = classifyResponse(answer.status, answer.headers, answer.body, this.clock());
-    } catch (err) {
-      c = classifyError(err);
-    }
-    if (c.kind === "endpoint") this.pause(c.reason);
-    else if (c.kind === "delivered") this.resume();
+    const { classification: c } = await probeCrm(this.deps.client, this.deps.crm, this.clock());
+    if (c.kind === "delivered") this.resume();
     else this.pause(c.reason);
   }
 
