@@ -1,3 +1,5 @@
+import { FORWARD_BENCHMARKS } from "./forward-bench.js";
+
 /** The benchmarks `npm run bench` knows, in the order they run. */
 export interface Benchmark {
   name: string;
@@ -6,4 +8,4 @@ export interface Benchmark {
   run: (progress: (line: string) => void) => Promise<string[]>;
 }
 
-export const BENCHMARKS: Benchmark[] = [];
+export const BENCHMARKS: Benchmark[] = [...FORWARD_BENCHMARKS];

@@ -8,7 +8,7 @@ CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL,
 CREATE TABLE sqlite_sequence(name,seq);
 CREATE INDEX delivery_attempts_outbox ON delivery_attempts (outbox_id);
 CREATE INDEX delivery_attempts_time ON delivery_attempts (attempted_at);
-CREATE INDEX outbox_due ON outbox (next_attempt_at, id) WHERE state = 'pending';
+CREATE INDEX outbox_due ON outbox (state, next_attempt_at, id);
 CREATE UNIQUE INDEX outbox_one_pending_per_order ON outbox (order_id) WHERE state = 'pending';
 CREATE INDEX outbox_order ON outbox (order_id, id);
 CREATE INDEX outbox_state_created ON outbox (state, created_at);
