@@ -171,8 +171,16 @@ export class CaptureService {
         break;
       }
     }
+    this.forgetStaleSettling(now);
     const oldestUnsettled = unsettled.sort()[0];
     return oldestUnsettled === undefined ? { snapshots } : { snapshots, oldestUnsettled };
+  }
+
+  /** An order that stopped settling without being captured (deleted meanwhile) is forgotten after the window. */
+  private forgetStaleSettling(now: number): void {
+    const maxAgeMs = Math.max(this.deps.settings.settle_ms, this.deps.settings.lookback_s * 1000) * 2;
+    for (const [orderId, s] of this.settlingSince)
+      if (now - s.sinceMs > maxAgeMs) this.settlingSince.delete(orderId);
   }
 
   /** The cursor from the state, or from start_from on the very first run (values from the DB, never our clock). */

@@ -48,6 +48,15 @@ export const PAUSE_RUNTIME_KEY = "delivery_pause";
 const IDLE_WAIT_MS = 60_000;
 
 /**
+ * Answers are committed in batches: every commit is an fsync (synchronous=FULL)
+ * that blocks the event loop, so one per answer would cap throughput. A result
+ * not yet committed is only sent again after a crash (at-least-once).
+ */
+const FLUSH_INTERVAL_MS = 10;
+const PREFETCH_ENTRIES = 128;
+const FLUSH_MAX_RESULTS = 256;
+
+/**
  * Sends due outbox entries to the CRM: up to `concurrency` requests at once,
  * one per order, so per order the newer snapshot always goes after the older
  * one. Results are committed in small batches (one fsync for many answers).
@@ -55,9 +64,19 @@ const IDLE_WAIT_MS = 60_000;
  * never dead-lettered for it (invariant 3).
  */
 export class DeliveryService {
+  /** Requests on the wire, by order: these count against `concurrency`. */
   private readonly inflight = new Map<number, Promise<void>>();
+  /** Orders whose answer is in but not yet committed: their next snapshot waits for the commit. */
+  private readonly unsettled = new Set<number>();
   private pending: AttemptResult[] = [];
-  private flushScheduled = false;
+  private flushTimer: NodeJS.Timeout | undefined;
+  /**
+   * Due entries read ahead, so a backlog costs one query per PREFETCH_ENTRIES
+   * sends instead of one per send. An entry replaced or dropped meanwhile is
+   * skipped when sent (its payload is gone).
+   */
+  private scheduled: OutboxEntry[] = [];
+  private closed = false;
   private paused: PauseState | undefined;
   private probing = false;
   private readonly clock: () => number;
@@ -96,16 +115,16 @@ export class DeliveryService {
   async tick(): Promise<{ nextDelayMs: number }> {
     const now = this.clock();
     if (this.paused) return this.tickPaused(now);
-    const free = this.deps.settings.concurrency - this.inflight.size;
-    if (free <= 0) return { nextDelayMs: IDLE_WAIT_MS };
-    const due = this.deps.outbox.dueEntries(now, free + this.inflight.size);
-    let started = 0;
-    for (const entry of due) {
-      if (started >= free) break;
-      if (this.inflight.has(entry.orderId)) continue;
-      this.dispatch(entry);
-      started++;
+    const busy = (orderId: number) => this.inflight.has(orderId) || this.unsettled.has(orderId);
+    while (this.inflight.size < this.deps.settings.concurrency) {
+      if (this.scheduled.length === 0)
+        this.scheduled = this.deps.outbox.dueEntries(now, PREFETCH_ENTRIES, busy);
+      const entry = this.scheduled.shift();
+      if (!entry) break;
+      // A queued entry whose order got busy meanwhile is read again on a later tick.
+      if (!busy(entry.orderId)) this.dispatch(entry);
     }
+    if (this.scheduled.length > 0) return { nextDelayMs: IDLE_WAIT_MS };
     const nextDue = this.deps.outbox.nextDueAt();
     // Due entries we could not start wait for a completion, which notifies.
     if (nextDue === undefined || nextDue <= now) return { nextDelayMs: IDLE_WAIT_MS };
@@ -121,7 +140,10 @@ export class DeliveryService {
     return finished;
   }
 
+  /** After drain: answers still arriving are not recorded (their rows stay pending and go again). */
   async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.flushTimer);
     await this.deps.client.close();
   }
 
@@ -169,12 +191,16 @@ export class DeliveryService {
   private async attempt(entry: OutboxEntry): Promise<AttemptResult> {
     const { outbox, crm, client, settings } = this.deps;
     const delivered = outbox.deliveredKey(entry.orderId);
-    if (delivered && compareSnapshots(entry, delivered) < 0) return { kind: "superseded", entry };
+    if (delivered && compareSnapshots(entry, delivered) < 0)
+      return { kind: "superseded", entry, reason: "older" };
+    const payload = outbox.payloadOf(entry.id);
+    // Replaced by a newer snapshot (or dropped by ops) since it was scheduled: nothing to send.
+    if (payload === undefined) return { kind: "superseded", entry, reason: "gone" };
     const event: CrmEvent = delivered ? "order.update" : "order.create";
     const attemptedAt = this.clock();
     const req = buildDeliveryRequest({
       event,
-      payload: entry.payload,
+      payload,
       idempotencyKey: entry.idempotencyKey,
       crm,
       nowMs: attemptedAt,
@@ -232,18 +258,23 @@ export class DeliveryService {
   }
 
   private queueResult(result: AttemptResult): void {
+    if (this.closed) return;
     this.report(result);
     this.pending.push(result);
-    if (!this.flushScheduled) {
-      this.flushScheduled = true;
-      setImmediate(() => this.flush());
-    }
+    const orderId = result.entry.orderId;
+    this.inflight.delete(orderId);
+    this.unsettled.add(orderId);
+    if (this.pending.length >= FLUSH_MAX_RESULTS) this.flush();
+    else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
+    // The slot is free for another order now; this order waits for the commit.
+    this.notify();
   }
 
-  /** Commits queued results in one transaction, then frees their orders for the next snapshot. */
+  /** Commits queued results in one transaction (one fsync), then frees their orders for the next snapshot. */
   private flush(): void {
-    this.flushScheduled = false;
-    if (this.pending.length === 0) return;
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.pending.length === 0 || this.closed) return;
     const batch = this.pending;
     this.pending = [];
     try {
@@ -255,7 +286,7 @@ export class DeliveryService {
         "could not record delivery results",
       );
     }
-    for (const r of batch) this.inflight.delete(r.entry.orderId);
+    for (const r of batch) this.unsettled.delete(r.entry.orderId);
     this.notify();
   }
 
@@ -263,6 +294,7 @@ export class DeliveryService {
     const { log, metrics } = this.deps;
     const e = r.entry;
     if (r.kind === "superseded") {
+      if (r.reason === "gone") return;
       log.info(
         { component: "delivery", orderId: e.orderId, version: e.version, outboxId: e.id },
         "older snapshot dropped, a newer one was delivered",
@@ -312,6 +344,7 @@ export class DeliveryService {
       this.paused.reason = reason;
     } else {
       this.paused = { reason, sinceMs: now, nextProbeAtMs };
+      this.scheduled = [];
     }
     this.deps.metrics.deliveryPaused.set(1);
     this.deps.outbox.setRuntime(PAUSE_RUNTIME_KEY, { reason, sinceMs: this.paused.sinceMs });

@@ -39,7 +39,7 @@ export const MIGRATIONS: readonly Migration[] = [
         delivered_at INTEGER
       );
       CREATE UNIQUE INDEX outbox_one_pending_per_order ON outbox (order_id) WHERE state = 'pending';
-      CREATE INDEX outbox_due ON outbox (next_attempt_at, id) WHERE state = 'pending';
+      CREATE INDEX outbox_due ON outbox (state, next_attempt_at, id);
       CREATE INDEX outbox_order ON outbox (order_id, id);
       CREATE INDEX outbox_state_created ON outbox (state, created_at);
 

@@ -41,13 +41,13 @@ export interface EnqueueOutcome {
   event?: CrmEvent;
 }
 
+/** A pending row as delivery schedules it; the payload is read only when it is sent (`payloadOf`). */
 export interface OutboxEntry {
   id: number;
   orderId: number;
   version: number;
   dateUpdate: string;
   event: CrmEvent;
-  payload: string;
   hash: string;
   idempotencyKey: string;
   attempts: number;
@@ -79,8 +79,11 @@ export type AttemptResult =
       attemptedAt: number;
       durationMs: number;
     }
-  /** A newer snapshot of the order was delivered first: this row is dropped unsent. */
-  | { kind: "superseded"; entry: OutboxEntry };
+  /**
+   * Dropped unsent: `older` = a newer snapshot of the order was delivered first;
+   * `gone` = the row was replaced or dropped after it was scheduled.
+   */
+  | { kind: "superseded"; entry: OutboxEntry; reason: "older" | "gone" };
 
 interface EntryRow {
   id: number;
@@ -88,7 +91,6 @@ interface EntryRow {
   version: number;
   date_update: string;
   event: CrmEvent;
-  payload: string;
   snapshot_hash: string;
   idempotency_key: string;
   attempts: number;
@@ -97,7 +99,7 @@ interface EntryRow {
 }
 
 const ENTRY_COLUMNS =
-  "id, order_id, version, date_update, event, payload, snapshot_hash, idempotency_key, attempts, first_error_at, created_at";
+  "id, order_id, version, date_update, event, snapshot_hash, idempotency_key, attempts, first_error_at, created_at";
 
 export class OutboxStore {
   private readonly s: Record<string, Statement>;
@@ -107,7 +109,7 @@ export class OutboxStore {
     reason: EnqueueReason,
     opts?: { force?: boolean },
   ) => EnqueueOutcome[];
-  readonly recordResults: (results: AttemptResult[]) => void;
+  private readonly recordResultsTx: (results: AttemptResult[]) => void;
 
   constructor(
     readonly db: StateDb,
@@ -147,8 +149,9 @@ export class OutboxStore {
          VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?, 0, ?, ?, ?)`,
       ),
       due: db.prepare(
-        `SELECT ${ENTRY_COLUMNS} FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`,
+        `SELECT ${ENTRY_COLUMNS} FROM outbox WHERE state = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id`,
       ),
+      payload: db.prepare("SELECT payload FROM outbox WHERE id = ? AND state = 'pending'").pluck(),
       nextDue: db.prepare("SELECT MIN(next_attempt_at) AS at FROM outbox WHERE state = 'pending'"),
       markDelivered: db.prepare(
         `UPDATE outbox SET state = 'delivered', event = ?, attempts = attempts + 1, delivered_at = ?, updated_at = ?,
@@ -185,9 +188,24 @@ export class OutboxStore {
       (snapshots: NewSnapshot[], reason: EnqueueReason, opts?: { force?: boolean }) =>
         snapshots.map((snap) => this.enqueueOne(snap, reason, opts?.force ?? false)),
     );
-    this.recordResults = db.transaction((results: AttemptResult[]) => {
+    this.recordResultsTx = db.transaction((results: AttemptResult[]) => {
       for (const r of results) this.recordOne(r);
     });
+  }
+
+  /**
+   * Commits delivery results without waiting for the disk (synchronous=NORMAL
+   * for this one transaction; WAL keeps the file consistent). Losing the last
+   * results to a power cut only means those orders are sent again, which
+   * at-least-once delivery allows; captures keep the full fsync (invariant 1).
+   */
+  recordResults(results: AttemptResult[]): void {
+    this.db.pragma("synchronous = NORMAL");
+    try {
+      this.recordResultsTx(results);
+    } finally {
+      this.db.pragma("synchronous = FULL");
+    }
   }
 
   getCursor<T>(name: string): T | undefined {
@@ -223,9 +241,25 @@ export class OutboxStore {
       : undefined;
   }
 
-  /** Pending entries due now, oldest schedule first. */
-  dueEntries(nowMs: number, limit: number): OutboxEntry[] {
-    return (this.s.due!.all(nowMs, limit) as EntryRow[]).map(toEntry);
+  /**
+   * Up to `limit` pending entries due now, oldest schedule first, leaving out
+   * orders `skip` names (in flight). Rows are stepped lazily, so skipped
+   * orders cost no reads beyond the index.
+   */
+  dueEntries(nowMs: number, limit: number, skip?: (orderId: number) => boolean): OutboxEntry[] {
+    const out: OutboxEntry[] = [];
+    if (limit <= 0) return out;
+    for (const row of this.s.due!.iterate(nowMs) as IterableIterator<EntryRow>) {
+      if (skip?.(row.order_id)) continue;
+      out.push(toEntry(row));
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  /** The JSON `data` of a pending entry; undefined once it was replaced, delivered or dropped. */
+  payloadOf(id: number): string | undefined {
+    return this.s.payload!.get(id) as string | undefined;
   }
 
   /** When the earliest pending entry is due (ms), if any. */
@@ -340,7 +374,6 @@ function toEntry(r: EntryRow): OutboxEntry {
     version: r.version,
     dateUpdate: r.date_update,
     event: r.event,
-    payload: r.payload,
     hash: r.snapshot_hash,
     idempotencyKey: r.idempotency_key,
     attempts: r.attempts,

@@ -1,3 +1,4 @@
+import { FORWARD_BENCHMARKS } from "./forward-bench.js";
 import { WRITEBACK_BENCHMARKS } from "./writeback-bench.js";
 
 /** The benchmarks `npm run bench` knows, in the order they run. */
@@ -8,4 +9,4 @@ export interface Benchmark {
   run: (progress: (line: string) => void) => Promise<string[]>;
 }
 
-export const BENCHMARKS: Benchmark[] = [...WRITEBACK_BENCHMARKS];
+export const BENCHMARKS: Benchmark[] = [...FORWARD_BENCHMARKS, ...WRITEBACK_BENCHMARKS];

@@ -25,5 +25,6 @@ test("a MySQL outage is logged once, capture reconnects, and what was written me
 
   await proxy.restore();
   await f.crm.waitFor((c) => c.acceptedFor(during).length === 1, 40_000, "order written during the outage");
+  await sidecar.waitForLog((l) => l.msg.startsWith("mysql reachable again"));
   assert.equal(sidecar.logLines().filter((l) => l.msg.startsWith("mysql reachable again")).length, 1);
 });

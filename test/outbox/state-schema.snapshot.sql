@@ -10,7 +10,7 @@ CREATE TABLE writeback_changes ( id INTEGER PRIMARY KEY, source TEXT NOT NULL, -
 CREATE TABLE writeback_writes ( order_id INTEGER NOT NULL, version INTEGER NOT NULL, date_update TEXT NOT NULL, crm_changed_at_us INTEGER NOT NULL, -- the applied change's CRM time, microseconds since 1970 written_at INTEGER NOT NULL, PRIMARY KEY (order_id, version, date_update) );
 CREATE INDEX delivery_attempts_outbox ON delivery_attempts (outbox_id);
 CREATE INDEX delivery_attempts_time ON delivery_attempts (attempted_at);
-CREATE INDEX outbox_due ON outbox (next_attempt_at, id) WHERE state = 'pending';
+CREATE INDEX outbox_due ON outbox (state, next_attempt_at, id);
 CREATE UNIQUE INDEX outbox_one_pending_per_order ON outbox (order_id) WHERE state = 'pending';
 CREATE INDEX outbox_order ON outbox (order_id, id);
 CREATE INDEX outbox_state_created ON outbox (state, created_at);

@@ -25,6 +25,14 @@ Example:
     .action(async (opts: { config?: string }) => {
       const config = await loadConfig({ path: opts.config });
       const daemon = await runDaemon(config);
+      // A bug must not vanish with the process: one fatal line in the log, then exit 1 (systemd restarts us).
+      const die = (err: unknown) => {
+        daemon.logHandle.log.fatal({ err }, "crashed");
+        daemon.logHandle.flush();
+        process.exit(1);
+      };
+      process.on("uncaughtException", die);
+      process.on("unhandledRejection", die);
       process.stderr.write(
         `cvety-sidecar running (pid ${process.pid}); log: ${config.log.file}; state: ${config.state.dir}` +
           (daemon.httpAddress ? `; http://${daemon.httpAddress}/healthz` : "") +
