@@ -97,23 +97,32 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
       Math.min(MAX_CAPTURE_BACKOFF_MS, config.capture.poll_interval_ms * 2 ** Math.min(failures, 10)),
   });
 
-  // Write-back is off until configured ([writeback] enabled = true, url, token).
+  // Write-back is off until configured ([writeback] enabled = true, url, token). It has its own
+  // connections (one per order written at once, one for reads), so a burst of CRM changes never
+  // makes capture wait for a connection.
   const writebackStore = config.writeback.enabled ? openWritebackStore(config.state.dir) : undefined;
-  const writeback = writebackStore
-    ? new WritebackService({
-        settings: config.writeback,
-        statusMap: config.statusMap,
-        timezone: config.timezone,
-        source: createChangeSource(config.writeback),
-        mysql,
-        store: writebackStore,
-        outbox,
-        log,
-        metrics,
-        onEnqueued: () => deliveryLoop.notify(),
-        isStopping: () => stopping,
+  const writebackMysql = writebackStore
+    ? createMysqlPool(config.mysqlTarget, {
+        connectTimeoutMs: config.mysql.connect_timeout_ms,
+        poolSize: config.writeback.concurrency + 1,
       })
     : undefined;
+  const writeback =
+    writebackStore && writebackMysql
+      ? new WritebackService({
+          settings: config.writeback,
+          statusMap: config.statusMap,
+          timezone: config.timezone,
+          source: createChangeSource(config.writeback),
+          mysql: writebackMysql,
+          store: writebackStore,
+          outbox,
+          log,
+          metrics,
+          onEnqueued: () => deliveryLoop.notify(),
+          isStopping: () => stopping,
+        })
+      : undefined;
   const writebackLoop =
     writeback &&
     new WorkerLoop({
@@ -183,6 +192,7 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
       await mysql.end();
       await delivery.close();
       await writeback?.close();
+      await writebackMysql?.end();
       writebackStore?.close();
       throw new SidecarError(
         "E_HTTP_LISTEN",
@@ -242,6 +252,7 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
         );
       await delivery.close();
       await writeback?.close();
+      await writebackMysql?.end().catch(() => {});
       await mysql.end().catch(() => {});
       await http?.close();
       writebackStore?.close();

@@ -1,17 +1,16 @@
 import { wallClockNow } from "../capture/bitrix-datetime.js";
-import { outboxSnapshotOf } from "../capture/build-order-data.js";
-import { readSnapshots } from "../capture/read-snapshots.js";
 import type { ConfigFile } from "../config/config-schema.js";
 import type { Logger } from "../log/create-logger.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { MysqlPool } from "../mysql/create-mysql-pool.js";
 import type { OutboxStore } from "../outbox/outbox-store.js";
-import { type ApplyResult, applyStatusChange } from "./apply-status.js";
+import { applyStatusChange } from "./apply-status.js";
 import { type BitrixWriteTarget, readOrderStatuses, readWriteTarget } from "./bitrix-write-target.js";
 import type { ChangeSource, SourcePage, WritebackCursor } from "./change-source.js";
 import { toBitrixWallClock } from "./crm-timestamp.js";
 import { mapCrmStatus, type OrderStatusInfo } from "./map-status.js";
-import type { PlannedStatusWrite } from "./plan-status-write.js";
+import { recordOf, type Settled } from "./outcome-record.js";
+import { queueBitrixStateForCrm } from "./queue-bitrix-state.js";
 import { runKeyedInOrder } from "./run-keyed-in-order.js";
 import type { ValidatedRow } from "./validate-change.js";
 import { describeWritebackFailure } from "./writeback-failure.js";
@@ -19,7 +18,6 @@ import {
   type OwnWrite,
   WRITEBACK_CURSOR,
   WRITEBACK_DRY_RUN_CURSOR,
-  type WritebackRecord,
   type WritebackStore,
 } from "./writeback-store.js";
 
@@ -219,7 +217,10 @@ export class WritebackService {
       crmChangedAt,
     });
     const record = recordOf(result, { ...common, statusId: mapping.statusId }, crmChangedAt.wallClock);
-    if (result.outcome === "conflict" && !settings.dry_run) await this.forwardBitrixState(change.orderId);
+    if (result.outcome === "conflict" && !settings.dry_run) {
+      const { mysql, outbox, log, onEnqueued } = this.deps;
+      await queueBitrixStateForCrm({ mysql, outbox, log, onEnqueued }, change.orderId);
+    }
     return result.outcome === "would_apply" ? { record, write: result.write } : { record };
   }
 
@@ -236,35 +237,6 @@ export class WritebackService {
         store.ownWriteCrmTimeUs(orderId, version, dateUpdate),
       beforeCommit: (write: OwnWrite) => store.recordWrite(write),
     };
-  }
-
-  /**
-   * Bitrix won a conflict: queue the order's current snapshot for delivery
-   * (even if that exact snapshot was delivered before), so the CRM learns
-   * Bitrix's status. An order being saved right now is left to capture.
-   */
-  private async forwardBitrixState(orderId: number): Promise<void> {
-    const { snapshots } = await readSnapshots(this.deps.mysql, [orderId]);
-    const [snapshot] = snapshots;
-    if (!snapshot) {
-      this.deps.log.debug(
-        { component: "writeback", orderId },
-        "conflict: order is being saved, capture sends it",
-      );
-      return;
-    }
-    const [outcome] = this.deps.outbox.enqueue([outboxSnapshotOf(snapshot)], "conflict", { force: true });
-    if (outcome?.outcome === "enqueued" || outcome?.outcome === "replaced") this.deps.onEnqueued();
-    this.deps.log.info(
-      {
-        component: "writeback",
-        orderId,
-        version: snapshot.version,
-        outboxId: outcome?.outboxId,
-        queued: outcome?.outcome,
-      },
-      "conflict: Bitrix's status queued for the CRM",
-    );
   }
 
   /**
@@ -318,42 +290,6 @@ export class WritebackService {
     const fields = { component: "writeback", code: failure.code, reason: failure.reason };
     if (failure.transient) this.deps.log.warn(fields, "write-back paused, retrying");
     else this.deps.log.error(fields, "write-back paused, retrying");
-  }
-}
-
-/** A settled change: its record, and for a dry run the write it did not make. */
-interface Settled {
-  record: WritebackRecord;
-  write?: PlannedStatusWrite;
-}
-
-function recordOf(
-  result: ApplyResult,
-  common: Omit<WritebackRecord, "outcome">,
-  crmChangedAt: string,
-): WritebackRecord {
-  switch (result.outcome) {
-    case "applied":
-    case "would_apply":
-      return {
-        ...common,
-        outcome: result.outcome,
-        oldStatusId: result.write.oldStatusId,
-        version: result.write.order.VERSION,
-        dateUpdate: result.write.order.DATE_UPDATE,
-      };
-    case "unchanged":
-      return { ...common, outcome: "unchanged" };
-    case "conflict": {
-      const d = result.decision;
-      const reason =
-        d.cause === "bitrix_newer"
-          ? `Bitrix set ${result.bitrixStatusId} at ${d.dateStatus}, after the CRM's change (${crmChangedAt} Bitrix time): Bitrix wins`
-          : `older than the CRM change of ${new Date(d.appliedCrmTimeUs / 1000).toISOString()} already written (${result.bitrixStatusId})`;
-      return { ...common, outcome: "conflict", oldStatusId: result.bitrixStatusId, reason };
-    }
-    case "rejected":
-      return { ...common, outcome: "rejected", reason: result.reason };
   }
 }
 

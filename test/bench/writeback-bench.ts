@@ -133,15 +133,15 @@ const throughput: Benchmark = {
         done = Number(row!.n);
       }
       const totalMs = performance.now() - startedAt;
-      const applied = sidecar.logLines().filter((l) => l.msg === "status applied");
-      const first = Date.parse(applied[0]!.time);
-      const last = Date.parse(applied.at(-1)!.time);
       // Let capture look at the 5,000 rows write-back produced: none may go to the CRM.
       await sleep(3000);
       const written = (r: { orderId: string | undefined }) =>
         Number(r.orderId) >= firstId && Number(r.orderId) < firstId + THROUGHPUT_CHANGES;
       const echoes = f.crm.requests.filter(written).length;
-      await sidecar.stop();
+      await sidecar.stop(); // flushes the (buffered) log
+      const applied = sidecar.logLines().filter((l) => l.msg === "status applied");
+      const first = Date.parse(applied[0]!.time);
+      const last = Date.parse(applied.at(-1)!.time);
       return [
         `changes applied: ${applied.length}`,
         `first to last applied: ${(last - first).toFixed(0)} ms = ${((applied.length - 1) / ((last - first) / 1000)).toFixed(0)} changes/s (aim >= 500)`,
