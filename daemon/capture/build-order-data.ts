@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { NewSnapshot } from "../outbox/outbox-store.js";
 import { toBitrixSiteFormat } from "./bitrix-datetime.js";
 import type { OrderSnapshot, Row } from "./order-snapshot.js";
 
@@ -53,6 +54,20 @@ export function propertiesByCode(rows: Row[]): Record<string, string | null> {
 /** sha256 hex of the data as JSON: equal content, equal hash (keys keep column order). */
 export function hashOrderData(data: OrderData): string {
   return createHash("sha256").update(JSON.stringify(data)).digest("hex");
+}
+
+/** The outbox row of a snapshot: its CRM `data`, hash and Idempotency-Key. */
+export function outboxSnapshotOf(s: OrderSnapshot): NewSnapshot {
+  const data = buildOrderData(s);
+  const hash = hashOrderData(data);
+  return {
+    orderId: s.orderId,
+    version: s.version,
+    dateUpdate: s.dateUpdate,
+    payload: JSON.stringify(data),
+    hash,
+    idempotencyKey: idempotencyKey(s.orderId, s.version, hash),
+  };
 }
 
 /** Stable per snapshot, the same on every retry (two snapshots may share a VERSION). */

@@ -6,7 +6,7 @@ import { isMysqlConnectionError, mysqlErrorCode, selectStrings } from "../mysql/
 import type { EnqueueOutcome, NewSnapshot, OutboxStore } from "../outbox/outbox-store.js";
 import { normalizeWallClock, wallClockDiffSeconds, wallClockNow } from "./bitrix-datetime.js";
 import { SQL_NEWEST_DATE_UPDATE, SQL_POLL_PAGE } from "./bitrix-order-queries.js";
-import { buildOrderData, hashOrderData, idempotencyKey } from "./build-order-data.js";
+import { outboxSnapshotOf } from "./build-order-data.js";
 import { advanceCursor, type CaptureCursor, decideRow, scanStart, type WindowRow } from "./plan-capture.js";
 import { readSnapshots } from "./read-snapshots.js";
 
@@ -156,17 +156,7 @@ export class CaptureService {
         toRead.map((r) => r.orderId),
       );
       for (const s of result.snapshots) {
-        const data = buildOrderData(s);
-        const payload = JSON.stringify(data);
-        const hash = hashOrderData(data);
-        snapshots.push({
-          orderId: s.orderId,
-          version: s.version,
-          dateUpdate: s.dateUpdate,
-          payload,
-          hash,
-          idempotencyKey: idempotencyKey(s.orderId, s.version, hash),
-        });
+        snapshots.push(outboxSnapshotOf(s));
         this.settlingSince.delete(s.orderId);
       }
       const moved = new Set(result.moved);

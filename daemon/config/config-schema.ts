@@ -135,6 +135,15 @@ export const configSchema = z.strictObject({
       ca_file: z.string().min(1).optional(),
       poll_interval_ms: positiveInt(50, 3_600_000).default(1_000),
       batch_size: positiveInt(1, 1_000).default(100),
+      /** Orders written at once (one transaction each); one order's changes always in order. */
+      concurrency: positiveInt(1, 16).default(4),
+      /** First start only: "now" skips what the source holds already; "beginning" applies it all. */
+      start_from: z.enum(["now", "beginning"]).default("now"),
+      /** supabase: re-read this far before the cursor (a row can become visible after later ones). */
+      lookback_s: positiveInt(0, 3_600).default(10),
+      connect_timeout_ms: positiveInt(100, 120_000).default(5_000),
+      /** For the answer's headers, and again for its body. */
+      request_timeout_ms: positiveInt(100, 600_000).default(15_000),
       dry_run: z.boolean().default(false),
       notify_customer: z.boolean().default(false),
       /** Written to b_sale_order.EMP_STATUS_ID; NULL when absent. */

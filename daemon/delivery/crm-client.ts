@@ -1,7 +1,5 @@
-import { readFileSync } from "node:fs";
-import { rootCertificates } from "node:tls";
 import { Pool } from "undici";
-import { ConfigError } from "../errors.js";
+import { caWithExtra } from "../http/extra-ca.js";
 
 export interface CrmClientOptions {
   url: string;
@@ -33,17 +31,7 @@ export class CrmClient {
   constructor(readonly opts: CrmClientOptions) {
     const url = new URL(opts.url);
     this.path = `${url.pathname}${url.search}`;
-    let ca: string[] | undefined;
-    if (opts.caFile) {
-      try {
-        ca = [...rootCertificates, readFileSync(opts.caFile, "utf8")];
-      } catch (err) {
-        throw new ConfigError(`crm.ca_file: cannot read ${opts.caFile}: ${(err as Error).message}`, {
-          key: "crm.ca_file",
-          cause: err,
-        });
-      }
-    }
+    const ca = caWithExtra(opts.caFile, "crm.ca_file");
     this.pool = new Pool(url.origin, {
       connections: opts.connections,
       pipelining: 1,

@@ -18,6 +18,7 @@ export interface Metrics {
   deliveryDuration: Histogram<"result">;
   deliveryPaused: Gauge;
   writebackResults: Counter<"outcome">;
+  writebackPaused: Gauge;
 }
 
 export function createMetrics(): Metrics {
@@ -81,8 +82,13 @@ export function createMetrics(): Metrics {
     }),
     writebackResults: new Counter({
       name: `${p}writeback_results_total`,
-      help: "Write-back changes by outcome (applied, unchanged, conflict, rejected, refused)",
+      help: "Write-back changes by outcome (applied, unchanged, conflict, rejected, refused, would_apply)",
       labelNames: ["outcome"],
+      registers: [registry],
+    }),
+    writebackPaused: new Gauge({
+      name: `${p}writeback_paused`,
+      help: "1 while write-back is paused (MySQL unreachable, a missing grant, the CRM source failing)",
       registers: [registry],
     }),
   };

@@ -56,9 +56,27 @@ export const CAPTURE_COLUMNS: Readonly<Record<string, readonly string[]>> = {
 
 /** What a status write-back reads and writes, exactly as Bitrix records a status change. */
 export const WRITEBACK_COLUMNS: Readonly<Record<string, readonly string[]>> = {
-  b_sale_order: ["STATUS_ID", "DATE_STATUS", "EMP_STATUS_ID", "UPDATED_1C", "VERSION", "DATE_UPDATE"],
+  b_sale_order: [
+    "ID",
+    "LID",
+    "STATUS_ID",
+    "DATE_STATUS",
+    "EMP_STATUS_ID",
+    "UPDATED_1C",
+    "VERSION",
+    "DATE_UPDATE",
+    "ACCOUNT_NUMBER",
+    "DATE_INSERT",
+    "USER_ID",
+  ],
   b_sale_status: ["ID", "TYPE", "NOTIFY"],
-  b_sale_status_lang: ["STATUS_ID", "LID", "NAME"],
+  b_sale_status_lang: ["STATUS_ID", "LID", "NAME", "DESCRIPTION"],
+  // The customer e-mail's fields (write-back with notify_customer): site language, e-mail, sender.
+  b_lang: ["LID", "LANGUAGE_ID", "SERVER_NAME"],
+  b_sale_order_props: ["ID", "IS_EMAIL"],
+  b_sale_order_props_value: ["ORDER_ID", "ORDER_PROPS_ID", "VALUE"],
+  b_user: ["ID", "EMAIL"],
+  b_option: ["MODULE_ID", "NAME", "VALUE"],
   b_sale_order_change: [
     "ID",
     "ORDER_ID",
@@ -70,7 +88,7 @@ export const WRITEBACK_COLUMNS: Readonly<Record<string, readonly string[]>> = {
     "ENTITY",
     "ENTITY_ID",
   ],
-  b_event: ["ID", "EVENT_NAME", "LID", "C_FIELDS", "DATE_INSERT", "SUCCESS_EXEC", "DUPLICATE"],
+  b_event: ["ID", "EVENT_NAME", "MESSAGE_ID", "LID", "C_FIELDS", "DATE_INSERT", "SUCCESS_EXEC", "DUPLICATE"],
 };
 
 export interface SchemaCheckResult {

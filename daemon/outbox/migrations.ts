@@ -90,4 +90,46 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 2,
+    name: "write-back: outcome of every CRM status change, the rows write-back wrote (no echo)",
+    sql: `
+      -- One row per CRM change settled by write-back (the cursor lives in 'cursors').
+      -- outcome: applied | unchanged | conflict | rejected | refused | would_apply (dry run).
+      CREATE TABLE writeback_changes (
+        id INTEGER PRIMARY KEY,
+        source TEXT NOT NULL,               -- supabase | feed
+        change_key TEXT NOT NULL,           -- feed: change id; supabase: <orders.id>@<updated_at>; else sha256 of the row
+        dry_run INTEGER NOT NULL DEFAULT 0, -- 1: seen by a dry run, nothing was written
+        order_id INTEGER,                   -- NULL when the row had no usable order id
+        crm_status TEXT,
+        status_id TEXT,                     -- the Bitrix STATUS_ID it maps to
+        old_status_id TEXT,                 -- Bitrix's status before (applied), or Bitrix's status (conflict)
+        outcome TEXT NOT NULL CHECK (outcome IN ('applied', 'unchanged', 'conflict', 'rejected', 'refused', 'would_apply')),
+        reason TEXT,                        -- why rejected / refused / conflict
+        changed_at TEXT,                    -- the CRM's change time as the source gave it
+        version INTEGER,                    -- applied: b_sale_order.VERSION written
+        date_update TEXT,                   -- applied: b_sale_order.DATE_UPDATE written (Bitrix wall clock)
+        raw TEXT NOT NULL,                  -- the row as received, JSON, cut at 4 KB
+        recorded_at INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX writeback_changes_key ON writeback_changes (source, dry_run, change_key);
+      CREATE INDEX writeback_changes_order ON writeback_changes (order_id, id);
+      CREATE INDEX writeback_changes_outcome ON writeback_changes (dry_run, outcome);
+      CREATE INDEX writeback_changes_recorded ON writeback_changes (recorded_at);
+
+      -- The (ID, VERSION, DATE_UPDATE) each write-back produced, recorded before the MySQL
+      -- COMMIT: capture does not forward these to the CRM (they came from it), and a later
+      -- CRM change of the order is compared with the CRM time of the one that wrote it.
+      CREATE TABLE writeback_writes (
+        order_id INTEGER NOT NULL,
+        version INTEGER NOT NULL,
+        date_update TEXT NOT NULL,
+        crm_changed_at_us INTEGER NOT NULL, -- the applied change's CRM time, microseconds since 1970
+        written_at INTEGER NOT NULL,
+        PRIMARY KEY (order_id, version, date_update)
+      );
+      CREATE INDEX writeback_writes_time ON writeback_writes (written_at);
+    `,
+  },
 ];

@@ -12,8 +12,14 @@ export const STATE_DB_FILE = "outbox.db";
  * Opens `<dir>/outbox.db`: WAL so the CLI reads while the daemon writes,
  * synchronous=FULL so a commit survives kill -9 and power loss (invariant 1),
  * a busy timeout so a CLI write waits for the daemon instead of failing.
+ * `synchronous: "NORMAL"` is for bookkeeping that may lose its last commits
+ * to a power cut (never to kill -9) and is rebuilt by re-reading: in WAL
+ * mode such a commit does not wait for fsync, and the file stays consistent.
  */
-export function openStateDb(dir: string, opts: { readonly?: boolean; migrate?: boolean } = {}): StateDb {
+export function openStateDb(
+  dir: string,
+  opts: { readonly?: boolean; migrate?: boolean; synchronous?: "FULL" | "NORMAL" } = {},
+): StateDb {
   const file = join(dir, STATE_DB_FILE);
   let db: StateDb;
   try {
@@ -27,7 +33,7 @@ export function openStateDb(dir: string, opts: { readonly?: boolean; migrate?: b
   db.pragma("busy_timeout = 5000");
   if (!opts.readonly) {
     db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = FULL");
+    db.pragma(`synchronous = ${opts.synchronous === "NORMAL" ? "NORMAL" : "FULL"}`);
     db.pragma("foreign_keys = ON");
     if (opts.migrate !== false) migrate(db);
   }

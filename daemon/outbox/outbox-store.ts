@@ -7,7 +7,11 @@ import type { StateDb } from "./open-state-db.js";
  * once, here. Invariants kept in this file:
  * - a capture's outbox rows, dedupe keys and cursor commit in ONE transaction;
  * - at most one pending row per order; a newer snapshot replaces it;
- * - a snapshot older than one already delivered is never queued.
+ * - a snapshot older than one already delivered is never queued;
+ * - the (ID, VERSION, DATE_UPDATE) a status write-back produced is not
+ *   captured (or swept up) as a Bitrix change (no echo), unless an older snapshot of the
+ *   order is still pending: then it replaces that one, so the CRM never
+ *   gets the pre-write-back status after its own change.
  */
 
 export type OutboxState = "pending" | "delivered" | "dead";
@@ -27,8 +31,11 @@ export interface NewSnapshot {
 export interface EnqueueOutcome {
   orderId: number;
   version: number;
-  /** enqueued: new row; replaced: a pending older row gave way; unchanged: same content queued or delivered; older: a newer one exists. */
-  outcome: "enqueued" | "replaced" | "unchanged" | "older";
+  /**
+   * enqueued: new row; replaced: a pending older row gave way; unchanged: same content queued or delivered;
+   * older: a newer one exists; echo: the row a status write-back produced (it came from the CRM).
+   */
+  outcome: "enqueued" | "replaced" | "unchanged" | "older" | "echo";
   outboxId?: number;
   replacedId?: number;
   event?: CrmEvent;
@@ -128,6 +135,9 @@ export class OutboxStore {
            snapshot_hash = excluded.snapshot_hash, delivered_at = excluded.delivered_at
          WHERE excluded.version > delivered_orders.version
             OR (excluded.version = delivered_orders.version AND excluded.date_update >= delivered_orders.date_update)`,
+      ),
+      isWritebackWrite: db.prepare(
+        "SELECT 1 FROM writeback_writes WHERE order_id = ? AND version = ? AND date_update = ?",
       ),
       getPending: db.prepare(
         "SELECT id, version, date_update, snapshot_hash FROM outbox WHERE order_id = ? AND state = 'pending'",
@@ -283,6 +293,13 @@ export class OutboxStore {
     const now = this.clock();
     const base = { orderId: snap.orderId, version: snap.version };
     this.s.upsertCaptured!.run(snap.orderId, snap.version, snap.dateUpdate, snap.hash, now);
+    if (
+      (reason === "capture" || reason === "sweep") &&
+      this.s.isWritebackWrite!.get(snap.orderId, snap.version, snap.dateUpdate) !== undefined &&
+      this.s.getPending!.get(snap.orderId) === undefined
+    ) {
+      return { ...base, outcome: "echo" };
+    }
     const delivered = this.deliveredKey(snap.orderId);
     if (delivered) {
       if (compareSnapshots(snap, delivered) < 0) return { ...base, outcome: "older" };

@@ -11,6 +11,9 @@ import { createMysqlPool, selectStrings } from "../mysql/create-mysql-pool.js";
 import { openStateDb } from "../outbox/open-state-db.js";
 import { OutboxStore } from "../outbox/outbox-store.js";
 import { VERSION } from "../version.js";
+import { createChangeSource } from "../writeback/create-change-source.js";
+import { WritebackService } from "../writeback/writeback-service.js";
+import { openWritebackStore } from "../writeback/writeback-store.js";
 import { acquireStateLock } from "./state-lock.js";
 
 export interface RunningDaemon {
@@ -24,6 +27,8 @@ export interface RunningDaemon {
 
 /** Longest wait between capture retries while MySQL is down. */
 const MAX_CAPTURE_BACKOFF_MS = 30_000;
+/** Longest wait between write-back retries while paused (MySQL, grant, CRM source). */
+const MAX_WRITEBACK_BACKOFF_MS = 30_000;
 
 export function crmClientFor(config: Config): CrmClient {
   return new CrmClient({
@@ -92,6 +97,43 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
       Math.min(MAX_CAPTURE_BACKOFF_MS, config.capture.poll_interval_ms * 2 ** Math.min(failures, 10)),
   });
 
+  // Write-back is off until configured ([writeback] enabled = true, url, token). It has its own
+  // connections (one per order written at once, one for reads), so a burst of CRM changes never
+  // makes capture wait for a connection.
+  const writebackStore = config.writeback.enabled ? openWritebackStore(config.state.dir) : undefined;
+  const writebackMysql = writebackStore
+    ? createMysqlPool(config.mysqlTarget, {
+        connectTimeoutMs: config.mysql.connect_timeout_ms,
+        poolSize: config.writeback.concurrency + 1,
+      })
+    : undefined;
+  const writeback =
+    writebackStore && writebackMysql
+      ? new WritebackService({
+          settings: config.writeback,
+          statusMap: config.statusMap,
+          timezone: config.timezone,
+          source: createChangeSource(config.writeback),
+          mysql: writebackMysql,
+          store: writebackStore,
+          outbox,
+          log,
+          metrics,
+          onEnqueued: () => deliveryLoop.notify(),
+          isStopping: () => stopping,
+        })
+      : undefined;
+  const writebackLoop =
+    writeback &&
+    new WorkerLoop({
+      name: "writeback",
+      intervalMs: config.writeback.poll_interval_ms,
+      tick: () => writeback.tick(),
+      // The failure itself is logged once by write-back; here only the wait grows.
+      onError: (_err, failures) =>
+        Math.min(MAX_WRITEBACK_BACKOFF_MS, config.writeback.poll_interval_ms * 2 ** Math.min(failures, 10)),
+    });
+
   let http: RunningHttpServer | undefined;
   if (config.http.listen !== "off") {
     try {
@@ -107,6 +149,15 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
             newestDateUpdate: capture.newestDateUpdate ?? null,
           },
           delivery: { paused: delivery.pauseState ?? null, inflight: delivery.inflightCount },
+          writeback:
+            writeback && writebackStore
+              ? {
+                  source: config.writeback.source,
+                  dryRun: config.writeback.dry_run,
+                  lastPollAt: writeback.lastPollAt ? new Date(writeback.lastPollAt).toISOString() : null,
+                  ...writebackStore.summary(),
+                }
+              : { enabled: false },
         }),
         ready: async () => {
           let mysqlOk = true;
@@ -118,11 +169,13 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
             mysqlError = describeError(err);
           }
           const paused = delivery.pauseState;
+          const writebackPause = writebackStore?.getPause();
           return {
-            ready: mysqlOk && !paused,
+            ready: mysqlOk && !paused && !writebackPause,
             checks: {
               mysql: mysqlOk ? "ok" : mysqlError,
               delivery: paused ? `paused: ${paused.reason}` : "ok",
+              writeback: writeback ? (writebackPause ? `paused: ${writebackPause.reason}` : "ok") : "off",
             },
           };
         },
@@ -138,6 +191,9 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
       db.close();
       await mysql.end();
       await delivery.close();
+      await writeback?.close();
+      await writebackMysql?.end();
+      writebackStore?.close();
       throw new SidecarError(
         "E_HTTP_LISTEN",
         `cannot listen on ${config.http.listen} ([http] listen): ${describeError(err)}`,
@@ -150,6 +206,7 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
 
   captureLoop.start();
   deliveryLoop.start();
+  writebackLoop?.start();
   log.info(
     {
       version: VERSION,
@@ -162,6 +219,14 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
         source: config.mysqlTarget.source,
       },
       crm: new URL(config.crm.url).origin,
+      writeback:
+        config.writeback.enabled && config.writeback.url
+          ? {
+              source: config.writeback.source,
+              url: new URL(config.writeback.url).origin,
+              dryRun: config.writeback.dry_run,
+            }
+          : "off",
       http: http?.address ?? "off",
     },
     "cvety-sidecar started",
@@ -178,7 +243,7 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
       if (stopping) return;
       stopping = true;
       log.info({ inflight: delivery.inflightCount }, "stopping");
-      await Promise.all([captureLoop.stop(), deliveryLoop.stop()]);
+      await Promise.all([captureLoop.stop(), deliveryLoop.stop(), writebackLoop?.stop()]);
       const drained = await delivery.drain(config.delivery.shutdown_grace_ms);
       if (!drained)
         log.warn(
@@ -186,8 +251,11 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
           "deliveries still in flight at shutdown; they will be sent again",
         );
       await delivery.close();
+      await writeback?.close();
+      await writebackMysql?.end().catch(() => {});
       await mysql.end().catch(() => {});
       await http?.close();
+      writebackStore?.close();
       db.close();
       lock.release();
       log.info("stopped");

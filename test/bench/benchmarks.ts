@@ -1,4 +1,5 @@
 import { FORWARD_BENCHMARKS } from "./forward-bench.js";
+import { WRITEBACK_BENCHMARKS } from "./writeback-bench.js";
 
 /** The benchmarks `npm run bench` knows, in the order they run. */
 export interface Benchmark {
@@ -8,4 +9,4 @@ export interface Benchmark {
   run: (progress: (line: string) => void) => Promise<string[]>;
 }
 
-export const BENCHMARKS: Benchmark[] = [...FORWARD_BENCHMARKS];
+export const BENCHMARKS: Benchmark[] = [...FORWARD_BENCHMARKS, ...WRITEBACK_BENCHMARKS];

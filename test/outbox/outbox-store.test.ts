@@ -3,8 +3,10 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
+import { MIGRATIONS } from "../../daemon/outbox/migrations.js";
 import { openStateDb } from "../../daemon/outbox/open-state-db.js";
 import { type AttemptResult, type NewSnapshot, OutboxStore } from "../../daemon/outbox/outbox-store.js";
+import { WritebackStore } from "../../daemon/writeback/writeback-store.js";
 import { PACKAGE_ROOT } from "../support/package-root.js";
 
 const dirs: string[] = [];
@@ -69,7 +71,7 @@ test("re-opening runs no migration twice", () => {
   db.close();
   const again = openStateDb(dir);
   const rows = again.prepare("SELECT version FROM schema_migrations").all();
-  assert.equal(rows.length, 1);
+  assert.equal(rows.length, MIGRATIONS.length);
   again.close();
 });
 
@@ -99,6 +101,30 @@ test("an older snapshot never replaces a newer pending or delivered one", () => 
   const next = store.enqueue([snap(1, 3, "2025-08-26 10:00:05")], "resync", { force: true })[0]!;
   assert.equal(next.outcome, "enqueued", "resync re-sends identical content when forced");
   assert.equal(next.event, "order.update", "after a delivery the event is order.update");
+});
+
+test("the row a status write-back produced is not queued as a change, unless an older snapshot is pending", () => {
+  const { db, store } = freshStore();
+  const writes = new WritebackStore(db);
+  writes.recordWrite({ orderId: 1, version: 4, dateUpdate: "2025-08-26 10:00:05", crmChangedAtUs: 1 });
+  assert.equal(store.enqueue([snap(1, 4, "2025-08-26 10:00:05")], "capture")[0]!.outcome, "echo");
+  assert.deepEqual(store.dueEntries(Date.now() + 1, 10), []);
+  assert.deepEqual(
+    store.capturedKeys([1]).get(1),
+    { version: 4, dateUpdate: "2025-08-26 10:00:05" },
+    "deduped later",
+  );
+  assert.equal(
+    store.enqueue([snap(1, 5, "2025-08-26 10:00:09")], "capture")[0]!.outcome,
+    "enqueued",
+    "a later save is",
+  );
+
+  // Order 2: the CRM still waits for an older Bitrix save when write-back writes over it.
+  store.enqueue([snap(2, 7, "2025-08-26 10:00:00", "status AP")], "capture");
+  writes.recordWrite({ orderId: 2, version: 8, dateUpdate: "2025-08-26 10:00:02", crmChangedAtUs: 1 });
+  const [replacing] = store.enqueue([snap(2, 8, "2025-08-26 10:00:02", "status DE")], "capture");
+  assert.equal(replacing!.outcome, "replaced", "never the pre-write-back status after the CRM's own change");
 });
 
 test("cursor and outbox rows commit together", () => {

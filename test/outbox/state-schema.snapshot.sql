@@ -6,9 +6,16 @@ CREATE TABLE outbox ( id INTEGER PRIMARY KEY AUTOINCREMENT, order_id INTEGER NOT
 CREATE TABLE runtime_state ( key TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at INTEGER NOT NULL );
 CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL);
 CREATE TABLE sqlite_sequence(name,seq);
+CREATE TABLE writeback_changes ( id INTEGER PRIMARY KEY, source TEXT NOT NULL, -- supabase | feed change_key TEXT NOT NULL, -- feed: change id; supabase: <orders.id>@<updated_at>; else sha256 of the row dry_run INTEGER NOT NULL DEFAULT 0, -- 1: seen by a dry run, nothing was written order_id INTEGER, -- NULL when the row had no usable order id crm_status TEXT, status_id TEXT, -- the Bitrix STATUS_ID it maps to old_status_id TEXT, -- Bitrix's status before (applied), or Bitrix's status (conflict) outcome TEXT NOT NULL CHECK (outcome IN ('applied', 'unchanged', 'conflict', 'rejected', 'refused', 'would_apply')), reason TEXT, -- why rejected / refused / conflict changed_at TEXT, -- the CRM's change time as the source gave it version INTEGER, -- applied: b_sale_order.VERSION written date_update TEXT, -- applied: b_sale_order.DATE_UPDATE written (Bitrix wall clock) raw TEXT NOT NULL, -- the row as received, JSON, cut at 4 KB recorded_at INTEGER NOT NULL );
+CREATE TABLE writeback_writes ( order_id INTEGER NOT NULL, version INTEGER NOT NULL, date_update TEXT NOT NULL, crm_changed_at_us INTEGER NOT NULL, -- the applied change's CRM time, microseconds since 1970 written_at INTEGER NOT NULL, PRIMARY KEY (order_id, version, date_update) );
 CREATE INDEX delivery_attempts_outbox ON delivery_attempts (outbox_id);
 CREATE INDEX delivery_attempts_time ON delivery_attempts (attempted_at);
 CREATE INDEX outbox_due ON outbox (state, next_attempt_at, id);
 CREATE UNIQUE INDEX outbox_one_pending_per_order ON outbox (order_id) WHERE state = 'pending';
 CREATE INDEX outbox_order ON outbox (order_id, id);
 CREATE INDEX outbox_state_created ON outbox (state, created_at);
+CREATE UNIQUE INDEX writeback_changes_key ON writeback_changes (source, dry_run, change_key);
+CREATE INDEX writeback_changes_order ON writeback_changes (order_id, id);
+CREATE INDEX writeback_changes_outcome ON writeback_changes (dry_run, outcome);
+CREATE INDEX writeback_changes_recorded ON writeback_changes (recorded_at);
+CREATE INDEX writeback_writes_time ON writeback_writes (written_at);

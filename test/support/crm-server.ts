@@ -10,10 +10,10 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer } from "node:https";
-import type { Socket } from "node:net";
 import { decideCrmAnswer } from "./crm-answer.js";
 import { describeRequest, type ReceivedRequest, receiveRequest } from "./crm-received-request.js";
 import { type CrmStats, createCrmStats, recordAnswerInStats } from "./crm-stats.js";
+import { closeServer, listenOnLoopback } from "./listen-on-loopback.js";
 
 export type { ReceivedRequest } from "./crm-received-request.js";
 
@@ -100,7 +100,6 @@ export async function startCrmServer(opts: CrmServerOptions): Promise<CrmServer>
   const orders = new Map<string, CrmOrder>();
   const crmIds = new Map<string, string>();
   let stats = createCrmStats();
-  const sockets = new Set<Socket>();
   const slowTimers = new Set<NodeJS.Timeout>();
 
   function answer(
@@ -203,22 +202,7 @@ export async function startCrmServer(opts: CrmServerOptions): Promise<CrmServer>
     incoming.on("end", () => handle(incoming, res, Buffer.concat(chunks).toString("utf8")));
   });
   https.keepAliveTimeout = opts.keepAliveTimeoutMs ?? DEFAULT_KEEP_ALIVE_TIMEOUT_MS;
-  https.on("connection", (socket: Socket) => {
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-  });
-  // A client that gives up mid-handshake (e.g. the untrusted-CA tests) is not a server problem.
-  https.on("tlsClientError", () => undefined);
-
-  await new Promise<void>((resolve, reject) => {
-    https.once("error", reject);
-    https.listen(opts.port ?? 0, "127.0.0.1", () => {
-      https.removeListener("error", reject);
-      resolve();
-    });
-  });
-  const address = https.address();
-  const port = typeof address === "object" && address !== null ? address.port : 0;
+  const { port, sockets } = await listenOnLoopback(https, opts.port);
 
   const server: CrmServer = {
     url: `https://127.0.0.1:${port}${path}`,
@@ -278,9 +262,7 @@ export async function startCrmServer(opts: CrmServerOptions): Promise<CrmServer>
     async stop() {
       for (const timer of slowTimers) clearTimeout(timer);
       slowTimers.clear();
-      const closed = new Promise<void>((resolve) => https.close(() => resolve()));
-      for (const socket of sockets) socket.destroy();
-      await closed;
+      await closeServer(https, sockets);
     },
   };
   return server;
