@@ -85,8 +85,17 @@ export function runCli(
   args: string[],
   opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {},
 ): Promise<RunResult> {
+  return runBin(SIDECAR_BIN, args, opts);
+}
+
+/** Runs a CLI command of another copy of the package (an upgrade test's newer version) to completion. */
+export function runBin(
+  bin: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SIDECAR_BIN, ...args], {
+    const child = spawn(process.execPath, [bin, ...args], {
       env: { ...process.env, ...opts.env },
       stdio: ["pipe", "pipe", "pipe"],
     });
