@@ -9,7 +9,7 @@ import type { InstallSettings } from "./install-settings.js";
 import { mysqlUserStep } from "./mysql/mysql-user-step.js";
 import { disablePhpHookStep } from "./php-hook/php-hook-steps.js";
 import type { Step } from "./plan/plan-item.js";
-import { type RunSummary, runSteps, SYMBOLS } from "./plan/run-steps.js";
+import { confirmPlan, type RunSummary, runSteps, SYMBOLS } from "./plan/run-steps.js";
 import { type HostFacts, type PreflightResult, runPreflight } from "./preflight/run-preflight.js";
 import { type InstallFlags, type Prompt, resolveSettings } from "./resolve-settings.js";
 import { codeStep } from "./steps/code-step.js";
@@ -89,14 +89,8 @@ export async function install(req: InstallRequest): Promise<number> {
   }
 
   const steps = installSteps(settings, preflight);
-  if (req.confirm !== undefined && !req.dryRun) {
-    out("Plan:");
-    await runSteps(steps, { system, dryRun: true, out });
-    if (!(await req.confirm("Apply these changes? [y/N] "))) {
-      out("Nothing was changed.");
-      return EXIT_RUNTIME;
-    }
-  }
+  if (!(await confirmPlan(steps, { system, dryRun: req.dryRun, out, confirm: req.confirm })))
+    return EXIT_RUNTIME;
   out(req.dryRun ? "Plan (--dry-run: nothing is changed):" : "Installing:");
   const summary = await runSteps(steps, { system, dryRun: req.dryRun, out });
   if (summary.failure !== undefined) {

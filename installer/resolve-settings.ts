@@ -12,6 +12,7 @@ import {
   LAYOUT,
 } from "./install-layout.js";
 import type { InstallSettings, MysqlSettings } from "./install-settings.js";
+import { renderSecretsEnv } from "./render/secrets-env-file.js";
 
 /**
  * Turns flags, environment, a previous install and answers to prompts into
@@ -83,7 +84,10 @@ export async function resolveSettings(input: ResolveInput): Promise<InstallSetti
     ["--mysql-url", mysqlUrlGiven],
     ["--mysql-admin-url", adminUrlGiven],
   ] as const) {
-    if (url !== undefined) checkMysqlUrl(flag, url);
+    if (url !== undefined) {
+      checkMysqlUrl(flag, url);
+      checkSecret(flag, url);
+    }
   }
   const caSource = flags.crmCaFile === undefined ? undefined : resolve(flags.crmCaFile);
   if (caSource !== undefined) {
@@ -305,7 +309,11 @@ function checkHttpUrl(flag: string, url: string): void {
 }
 
 function checkSecret(flag: string, value: string): void {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is refused
-  if (value === "" || /[\x00-\x1f\x7f]/.test(value))
-    throw new UsageError(`${flag}: empty or contains control characters`);
+  if (value === "") throw new UsageError(`${flag}: empty`);
+  try {
+    // The same rules as when secrets.env is written, checked before anything is.
+    renderSecretsEnv({ VALUE: value });
+  } catch (err) {
+    throw new UsageError(`${flag}: ${(err as Error).message.replace(/^VALUE /, "")}`);
+  }
 }

@@ -27,13 +27,14 @@ export function createTerminalPrompt(): TerminalPrompt {
   const rl = createInterface({ input: process.stdin, output, terminal: true });
   return {
     async prompt(question, { secret }) {
+      if (!secret) return rl.question(question);
       process.stdout.write(question);
-      muted = secret;
+      muted = true;
       try {
         return await rl.question("");
       } finally {
-        if (muted) process.stdout.write("\n");
         muted = false;
+        process.stdout.write("\n");
       }
     },
     async confirm(question) {

@@ -8,7 +8,7 @@ import { LAYOUT } from "./install-layout.js";
 import { restorePhpHookStep } from "./php-hook/php-hook-steps.js";
 import { removePath } from "./plan/file-items.js";
 import { commandItem, type PlanItem, type Step } from "./plan/plan-item.js";
-import { runSteps, SYMBOLS } from "./plan/run-steps.js";
+import { confirmPlan, runSteps, SYMBOLS } from "./plan/run-steps.js";
 import { checkLinux, checkRoot } from "./preflight/host-checks.js";
 import { stopServiceStep } from "./steps/service-step.js";
 import { removeSystemUserStep } from "./steps/system-user-step.js";
@@ -46,14 +46,8 @@ export async function uninstall(req: UninstallRequest): Promise<number> {
   }
   const existing = await readExistingInstall(system);
   const steps = uninstallSteps(existing, { purge: req.purge, force: req.force });
-  if (req.confirm !== undefined && !req.dryRun) {
-    out("Plan:");
-    await runSteps(steps, { system, dryRun: true, out });
-    if (!(await req.confirm("Apply these changes? [y/N] "))) {
-      out("Nothing was changed.");
-      return EXIT_RUNTIME;
-    }
-  }
+  if (!(await confirmPlan(steps, { system, dryRun: req.dryRun, out, confirm: req.confirm })))
+    return EXIT_RUNTIME;
   out(req.dryRun ? "Plan (--dry-run: nothing is changed):" : "Uninstalling:");
   const summary = await runSteps(steps, { system, dryRun: req.dryRun, out });
   if (summary.failure !== undefined) return EXIT_RUNTIME;

@@ -1,9 +1,9 @@
-import { createHash, randomBytes } from "node:crypto";
-import type { Stats } from "node:fs";
-import { chmod, chown, mkdir, open, readFile, rename, rm, stat } from "node:fs/promises";
-import { dirname, join } from "node:path";
+import { createHash } from "node:crypto";
+import { chmod, mkdir, readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
 import type { HostSystem } from "../host-system.js";
 import { LAYOUT } from "../install-layout.js";
+import { replaceFileAtomically } from "../plan/replace-file.js";
 
 /**
  * What the installer changed in Bitrix's init.php files, so that uninstall
@@ -54,9 +54,13 @@ export async function writeHookManifest(system: HostSystem, manifest: HookBackup
     await rm(join(dir, MANIFEST_FILE), { force: true });
     return;
   }
-  await replaceFile(join(dir, MANIFEST_FILE), Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`), {
-    mode: 0o600,
-  });
+  await replaceFileAtomically(
+    join(dir, MANIFEST_FILE),
+    Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`),
+    {
+      mode: 0o600,
+    },
+  );
 }
 
 /** Keeps the original bytes of `path` (a system path) in the backup folder. */
@@ -67,7 +71,7 @@ export async function saveOriginal(
 ): Promise<void> {
   const dir = system.path(LAYOUT.backupDir);
   await mkdir(dir, { recursive: true, mode: 0o700 });
-  await replaceFile(join(dir, entry.backup), original, { mode: 0o600 });
+  await replaceFileAtomically(join(dir, entry.backup), original, { mode: 0o600 });
 }
 
 export async function readOriginal(system: HostSystem, entry: HookBackupEntry): Promise<Buffer> {
@@ -76,38 +80,4 @@ export async function readOriginal(system: HostSystem, entry: HookBackupEntry): 
 
 export async function removeOriginal(system: HostSystem, entry: HookBackupEntry): Promise<void> {
   await rm(join(system.path(LAYOUT.backupDir), entry.backup), { force: true });
-}
-
-/**
- * Replaces a file atomically (temp file, fsync, rename) with the given mode
- * and, when `like` is given, the owner of the file it replaces: Bitrix's
- * files belong to the bitrix user, and PHP must still be able to read them.
- * `beforeRename` sees the finished temp file (used for `php -l`).
- */
-export async function replaceFile(
-  host: string,
-  bytes: Buffer,
-  opts: { mode: number; like?: Stats; beforeRename?: (tempPath: string) => Promise<void> },
-): Promise<void> {
-  const temp = join(dirname(host), `.${randomBytes(4).toString("hex")}.cvety-sidecar.tmp`);
-  const handle = await open(temp, "wx", opts.mode);
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await chmod(temp, opts.mode);
-    if (opts.like !== undefined) {
-      const made = await stat(temp);
-      if (made.uid !== opts.like.uid || made.gid !== opts.like.gid)
-        await chown(temp, opts.like.uid, opts.like.gid);
-    }
-    await opts.beforeRename?.(temp);
-    await rename(temp, host);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
 }

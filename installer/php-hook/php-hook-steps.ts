@@ -5,6 +5,7 @@ import { InstallStepError } from "../install-errors.js";
 import { LAYOUT } from "../install-layout.js";
 import { lstatOrUndefined } from "../plan/file-items.js";
 import type { PlanItem, Step } from "../plan/plan-item.js";
+import { replaceFileAtomically } from "../plan/replace-file.js";
 import { commentOutLines, findPhpHook, type HookFinding } from "./find-php-hook.js";
 import {
   backupFileName,
@@ -12,7 +13,6 @@ import {
   readHookManifest,
   readOriginal,
   removeOriginal,
-  replaceFile,
   saveOriginal,
   sha256,
   writeHookManifest,
@@ -87,9 +87,9 @@ export function disablePhpHookStep(bitrixRoot: string): Step {
             const now = await readHookManifest(system);
             await writeHookManifest(system, { files: [...now.files.filter((f) => f.path !== path), entry] });
             const info = await stat(host);
-            await replaceFile(host, modified, {
+            await replaceFileAtomically(host, modified, {
               mode: info.mode & 0o7777,
-              like: info,
+              owner: { uid: info.uid, gid: info.gid },
               beforeRename: (temp) => phpLint(temp, path),
             });
           },
@@ -158,9 +158,9 @@ export function restorePhpHookStep(opts: { force: boolean }): Step {
               );
             }
             const info = await lstatOrUndefined(host);
-            await replaceFile(host, original, {
+            await replaceFileAtomically(host, original, {
               mode: info === undefined ? 0o644 : info.mode & 0o7777,
-              ...(info === undefined ? {} : { like: info }),
+              ...(info === undefined ? {} : { owner: { uid: info.uid, gid: info.gid } }),
             });
             await forget();
           },

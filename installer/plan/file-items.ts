@@ -1,10 +1,11 @@
 import { randomBytes } from "node:crypto";
 import type { Stats } from "node:fs";
-import { chmod, chown, lstat, mkdir, open, readFile, readlink, rename, rm, symlink } from "node:fs/promises";
-import { dirname } from "node:path";
+import { chmod, chown, lstat, mkdir, readFile, readlink, rename, rm, symlink } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 import type { HostSystem } from "../host-system.js";
 import { InstallStepError } from "../install-errors.js";
 import { type ChangeTag, commandItem, type PlanItem } from "./plan-item.js";
+import { replaceFileAtomically } from "./replace-file.js";
 
 /**
  * Plan items for files, folders and links: each compares what is on disk
@@ -144,7 +145,7 @@ export async function ensureSymlink(
       ...tagged(tags),
       apply: async () => {
         await mkdir(dirname(host), { recursive: true, mode: 0o755 });
-        const temp = `${host}.tmp-${randomBytes(4).toString("hex")}`;
+        const temp = join(dirname(host), `.${basename(host)}.${randomBytes(4).toString("hex")}.tmp`);
         await symlink(target, temp);
         await rename(temp, host);
       },
@@ -172,30 +173,15 @@ export async function removePath(
   ];
 }
 
-/** Writes `bytes` to a temp file next to `host`, sets mode and owner, fsyncs, renames over `host`. */
+/** Writes `bytes` over `host` atomically with mode and owner (the owner only on a real host). */
 export async function writeFileAtomically(
   system: HostSystem,
   host: string,
   bytes: Buffer,
   opts: { mode: number; owner: Owner },
 ): Promise<void> {
-  await mkdir(dirname(host), { recursive: true, mode: 0o755 });
-  const temp = `${host}.tmp-${randomBytes(4).toString("hex")}`;
-  const handle = await open(temp, "wx", opts.mode);
-  try {
-    await handle.writeFile(bytes);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  try {
-    await chmod(temp, opts.mode);
-    await applyOwner(system, temp, opts.owner);
-    await rename(temp, host);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
+  const owner = system.staged ? undefined : await resolveOwner(system, opts.owner);
+  await replaceFileAtomically(host, bytes, { mode: opts.mode, ...(owner === undefined ? {} : { owner }) });
 }
 
 export async function lstatOrUndefined(path: string): Promise<Stats | undefined> {

@@ -86,3 +86,19 @@ export async function runSteps(steps: readonly Step[], opts: RunStepsOptions): P
     }
   }
 }
+
+/**
+ * On a terminal without --yes: print the plan (a dry run of the same steps)
+ * and ask. True when the run may go ahead.
+ */
+export async function confirmPlan(
+  steps: readonly Step[],
+  opts: RunStepsOptions & { confirm: ((question: string) => Promise<boolean>) | undefined },
+): Promise<boolean> {
+  if (opts.confirm === undefined || opts.dryRun) return true;
+  opts.out("Plan:");
+  await runSteps(steps, { system: opts.system, dryRun: true, out: opts.out });
+  if (await opts.confirm("Apply these changes? [y/N] ")) return true;
+  opts.out("Nothing was changed.");
+  return false;
+}

@@ -87,26 +87,33 @@ export async function checkBitrixRoot(system: HostSystem, bitrixRoot: string): P
 }
 
 /**
- * The service runs as its own user: without a MySQL URL it reads Bitrix's
- * .settings.php at every start, so every folder on the way must be
- * searchable and the file readable by others.
+ * The service runs as its own user, so what it reads outside its own
+ * folders must be open to others: every folder on the way searchable, the
+ * file readable (Bitrix's .settings.php, when there is no MySQL URL) or
+ * executable (the Node binary: one installed under /root by nvm is not).
+ * `toHost` maps the system path to where it is read (the stage under --root).
  */
-export async function checkServiceCanRead(system: HostSystem, path: string, fix: string): Promise<void> {
-  const host = system.path(path);
-  await access(host, constants.R_OK);
+export async function checkServiceCan(
+  need: "read" | "execute",
+  path: string,
+  toHost: (path: string) => string,
+  fix: string,
+): Promise<void> {
+  await access(toHost(path), constants.F_OK);
   const chain: string[] = [];
   for (let p = path; ; p = dirname(p)) {
     chain.unshift(p);
     if (dirname(p) === p) break;
   }
   for (const p of chain) {
-    const info = await stat(system.path(p));
-    const needed = p === path ? 0o004 : 0o001;
-    if ((info.mode & needed) === 0) {
+    const info = await stat(toHost(p));
+    const bit = p !== path ? 0o001 : need === "read" ? 0o004 : 0o001;
+    if ((info.mode & bit) === 0) {
       const mode = (info.mode & 0o777).toString(8).padStart(4, "0");
+      const what = p !== path ? "search" : need;
       throw new PreflightError(
-        "bitrix-settings",
-        `the service user could not read ${path}: ${p} is mode ${mode} (no ${needed === 0o004 ? "read" : "search"} permission for others); ${fix}`,
+        "service-access",
+        `the service user could not ${need} ${path}: ${p} is mode ${mode} (no ${what} permission for others); ${fix}`,
       );
     }
   }

@@ -14,7 +14,7 @@ import {
   checkLinux,
   checkNode,
   checkRoot,
-  checkServiceCanRead,
+  checkServiceCan,
   checkSystemd,
 } from "./host-checks.js";
 import { checkMysql, describeTarget } from "./mysql-checks.js";
@@ -49,15 +49,22 @@ export async function runPreflight(
   ok(checkRoot(host.uid, system.staged));
   ok(await checkSystemd(system));
   ok(checkNode(host.nodeVersion, host.engines, s.nodePath));
+  await checkServiceCan(
+    "execute",
+    s.nodePath,
+    (p) => p,
+    "install Node.js system-wide (e.g. /usr/bin/node from NodeSource or Debian) and run the installer with it",
+  );
   ok(await checkBitrixRoot(system, s.bitrixRoot));
 
   const target = await preflightMysqlTarget(s, system);
   const daemonUsesSettings =
     s.mysql.createUser === undefined && s.mysql.configUrl === undefined && s.mysql.secretUrl === undefined;
   if (daemonUsesSettings) {
-    await checkServiceCanRead(
-      system,
+    await checkServiceCan(
+      "read",
       join(s.bitrixRoot, "bitrix", ".settings.php"),
+      (p) => system.path(p),
       "use --create-mysql-user (recommended) or --mysql-url instead",
     ).catch((err: unknown) => {
       // Only the legacy dbconn.php may exist: then that file is what the daemon reads.

@@ -45,7 +45,8 @@ export function renderUnit(template: string, v: UnitValues): string {
       BIN_JS: assertPlainPath(v.binJs, "the sidecar's bin.js"),
       CONFIG_FILE: assertPlainPath(v.configFile, "the config file"),
       READ_WRITE_PATHS: writable.join(" "),
-      PROTECT_HOME: protectHomeSetting(v.readPaths),
+      // A state or log folder under /home must stay visible too (ReadWritePaths= opens it for writing).
+      PROTECT_HOME: protectHomeSetting([...v.readPaths, ...writable]),
     },
     "systemd/cvety-sidecar.service",
   );
@@ -60,15 +61,27 @@ export function renderLogrotate(template: string, v: { version: string; logFile:
 }
 
 /**
- * /usr/local/bin/cvety-sidecar: runs the installed version with the same Node
- * binary as the service, whatever `node` is first on the PATH of a login shell.
+ * /usr/local/bin/cvety-sidecar: runs the installed version with the same
+ * Node binary as the service (its native SQLite module is built for that
+ * one), and, for whoever may read it (root), with the service's secrets.env,
+ * so `cvety-sidecar status` sees the config exactly as the daemon does.
+ * Variables already set in the environment win (node --env-file's rule).
  */
-export function renderPathCommand(v: { nodePath: string; binJs: string; version: string }): string {
+export function renderPathCommand(v: {
+  nodePath: string;
+  binJs: string;
+  secretsFile: string;
+  version: string;
+}): string {
+  const node = assertPlainPath(v.nodePath, "the Node.js binary");
+  const bin = assertPlainPath(v.binJs, "the sidecar's bin.js");
+  const secrets = assertPlainPath(v.secretsFile, "the secrets file");
   return [
     "#!/bin/sh",
-    `# cvety-sidecar: written by \`cvety-sidecar install\` (${v.version}). Runs the installed version with the`,
-    "# Node.js it was installed with: its native SQLite module is built for that one.",
-    `exec ${assertPlainPath(v.nodePath, "the Node.js binary")} ${assertPlainPath(v.binJs, "the sidecar's bin.js")} "$@"`,
+    `# cvety-sidecar: written by \`cvety-sidecar install\` (${v.version}). Runs the installed version with`,
+    "# the Node.js and the secrets the service uses.",
+    `if [ -r ${secrets} ]; then exec ${node} --env-file=${secrets} ${bin} "$@"; fi`,
+    `exec ${node} ${bin} "$@"`,
     "",
   ].join("\n");
 }

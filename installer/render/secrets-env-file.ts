@@ -2,18 +2,20 @@ import { InstallStepError } from "../install-errors.js";
 
 /**
  * secrets.env: `KEY=value` lines that systemd reads (EnvironmentFile=) as
- * root before it starts the service, so the token never sits in the
- * config file or on a command line. Values are written bare when they are
- * plain, in single quotes (taken literally by systemd) otherwise, and in
- * double quotes with `\` escapes only when they contain a single quote.
+ * root before it starts the service, so the token never sits in the config
+ * file or on a command line. The same file feeds `node --env-file` in the
+ * cvety-sidecar command on the PATH, so only forms that systemd, Node and sh
+ * read alike are written: bare when plain, in single quotes (taken
+ * literally by all three) otherwise, in double quotes only for a value with
+ * a single quote and nothing those parsers would treat differently.
  */
 
 export type SecretValues = Readonly<Record<string, string>>;
 
 const KEY_RE = /^[A-Z_][A-Z0-9_]*$/;
 const BARE_VALUE_RE = /^[A-Za-z0-9_.,:@%+/=-]+$/;
-/** What a backslash escapes inside systemd's double-quoted values. */
-const DOUBLE_QUOTE_ESCAPED = /[\\"`$]/g;
+/** Characters whose meaning inside double quotes differs between systemd, Node and sh. */
+const DOUBLE_QUOTE_UNSAFE = /[\\"`$]/;
 
 export const SECRETS_FILE_HEADER = [
   "# cvety-sidecar secrets: systemd reads this file (EnvironmentFile=) as root before it starts",
@@ -30,15 +32,19 @@ export function renderSecretsEnv(values: SecretValues): string {
     if (/[\x00-\x1f\x7f]/.test(value)) {
       throw new InstallStepError("E_SECRET_VALUE", `${key} contains a control character (a newline?)`);
     }
-    lines.push(`${key}=${quoteValue(value)}`);
+    lines.push(`${key}=${quoteValue(key, value)}`);
   }
   return `${lines.join("\n")}\n`;
 }
 
-function quoteValue(value: string): string {
+function quoteValue(key: string, value: string): string {
   if (BARE_VALUE_RE.test(value)) return value;
   if (!value.includes("'")) return `'${value}'`;
-  return `"${value.replace(DOUBLE_QUOTE_ESCAPED, (c) => `\\${c}`)}"`;
+  if (!DOUBLE_QUOTE_UNSAFE.test(value)) return `"${value}"`;
+  throw new InstallStepError(
+    "E_SECRET_VALUE",
+    `${key} holds both ' and one of " \\ $ \`, which the service's environment file cannot carry unambiguously`,
+  );
 }
 
 /** Reads what renderSecretsEnv writes, plus simple hand edits (bare, '...' and "..." values, comments). */
@@ -57,8 +63,6 @@ export function parseSecretsEnv(text: string): Record<string, string> {
 
 function unquote(value: string): string {
   if (value.length >= 2 && value.startsWith("'") && value.endsWith("'")) return value.slice(1, -1);
-  if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) {
-    return value.slice(1, -1).replace(/\\([\\"`$])/g, "$1");
-  }
+  if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) return value.slice(1, -1);
   return value;
 }

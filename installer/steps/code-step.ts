@@ -72,7 +72,12 @@ export function codeStep(opts: { packageDir: string; nodePath: string }): Step {
         ...(await ensureFile(
           system,
           LAYOUT.pathCommand,
-          renderPathCommand({ nodePath: opts.nodePath, binJs: LAYOUT.binJs, version }),
+          renderPathCommand({
+            nodePath: opts.nodePath,
+            binJs: LAYOUT.binJs,
+            secretsFile: LAYOUT.secretsFile,
+            version,
+          }),
           { mode: 0o755, owner: ROOT_OWNER },
         )),
       );

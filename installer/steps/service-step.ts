@@ -88,12 +88,19 @@ async function succeeds(system: HostSystem, argv: readonly string[]): Promise<bo
   return (await system.query(argv)).status === 0;
 }
 
-/** Uninstall: stop and disable, if the unit is there. */
+/** Uninstall: stop and disable, when the unit is there and systemd has it enabled or running. */
 export function stopServiceStep(opts: { unitExists: boolean }): Step {
   return {
     title: "service",
     async plan({ system }) {
-      if (!opts.unitExists) return [{ kind: "unchanged", what: `absent service ${UNIT_NAME}` }];
+      const absent: PlanItem = { kind: "unchanged", what: `absent service ${UNIT_NAME}` };
+      if (!opts.unitExists) return [absent];
+      if (!system.staged) {
+        const enabled = await succeeds(system, ["systemctl", "is-enabled", "--quiet", UNIT_NAME]);
+        const active = await succeeds(system, ["systemctl", "is-active", "--quiet", UNIT_NAME]);
+        if (!enabled && !active)
+          return [{ kind: "unchanged", what: `unchanged service ${UNIT_NAME} (not enabled, not running)` }];
+      }
       return [commandItem(system, ["systemctl", "disable", "--now", UNIT_NAME])];
     },
   };

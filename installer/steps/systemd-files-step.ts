@@ -9,10 +9,14 @@ import { renderLogrotate, renderUnit } from "../render/render-unit.js";
 export const UNIT_TEMPLATE = join("systemd", "cvety-sidecar.service");
 export const LOGROTATE_TEMPLATE = join("systemd", "cvety-sidecar.logrotate");
 
-/** What the daemon reads at run time, for ProtectHome=: Bitrix's .settings.php only without a MySQL URL. */
+/** What the daemon reads at run time besides its code and config: Bitrix's .settings.php only without a MySQL URL. */
 export function pathsTheDaemonReads(s: InstallSettings): string[] {
   const usesBitrixSettings = s.mysql.configUrl === undefined && s.mysql.secretUrl === undefined;
   return [s.nodePath, ...(usesBitrixSettings ? [s.bitrixRoot] : [])];
+}
+
+export function pathsTheDaemonWrites(s: InstallSettings): string[] {
+  return [s.stateDir, ...(s.logFile === "-" ? [] : [dirname(s.logFile)])];
 }
 
 export function unitText(s: InstallSettings, template: string): string {
@@ -22,7 +26,7 @@ export function unitText(s: InstallSettings, template: string): string {
     binJs: LAYOUT.binJs,
     configFile: LAYOUT.configFile,
     secretsFile: LAYOUT.secretsFile,
-    writablePaths: [s.stateDir, ...(s.logFile === "-" ? [] : [dirname(s.logFile)])],
+    writablePaths: pathsTheDaemonWrites(s),
     readPaths: pathsTheDaemonReads(s),
   });
 }

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import type { CommandResult, HostSystem } from "../../installer/host-system.js";
 import { install } from "../../installer/install.js";
+import { uninstall } from "../../installer/uninstall.js";
 import { PACKAGE_ROOT } from "../support/package-root.js";
 import { TEST_CRM_TOKEN } from "../support/sync-fixture.js";
 import { setupInstaller } from "./installer-fixture.js";
@@ -73,7 +74,7 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-test("a real install runs useradd, chown, daemon-reload, enable and restart, then waits for the new version on /healthz", async (t) => {
+test("a real install runs useradd, daemon-reload, enable and restart, waits for the new version on /healthz; uninstall disables it", async (t) => {
   const fx = await setupInstaller(t, { prefix: "realhost" });
   mkdirSync(fx.staged("/run/systemd/system"), { recursive: true });
   let daemonVersion = "0.0.1-old";
@@ -133,4 +134,20 @@ test("a real install runs useradd, chown, daemon-reload, enable and restart, the
   assert.deepEqual(host.state.ran, [], "a third run runs nothing");
   assert.match(lines.join("\n"), /· unchanged service cvety-sidecar\.service \(enabled, running\)/);
   assert.match(lines.join("\n"), /Nothing to change: cvety-sidecar .* is installed and running\./);
+
+  // Uninstall stops and disables what systemd runs, then forgets the unit.
+  host.state.ran.length = 0;
+  const removed = await uninstall({
+    purge: false,
+    force: false,
+    dryRun: false,
+    out: () => {},
+    system: host.system,
+    uid: 0,
+  });
+  assert.equal(removed, 0);
+  assert.deepEqual(host.state.ran, [
+    "systemctl disable --now cvety-sidecar.service",
+    "systemctl daemon-reload",
+  ]);
 });

@@ -3,8 +3,10 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
+import { setTimeout as sleep } from "node:timers/promises";
 import { loadConfig } from "../../daemon/config/load-config.js";
 import { parseSecretsEnv } from "../../installer/render/secrets-env-file.js";
+import { SidecarProcess, writeSidecarConfig } from "../support/sidecar-process.js";
 import { TEST_CRM_TOKEN } from "../support/sync-fixture.js";
 import { setupInstaller } from "./installer-fixture.js";
 
@@ -108,13 +110,30 @@ test("a staged install writes config, secrets, code, unit and logrotate with the
   assert.doesNotMatch(unit, /^MemoryDenyWriteExecute=/m, "V8 needs W+X memory");
   assert.doesNotMatch(unit, /\|/, "no pipes in the unit");
 
-  // The copied code runs from the stage, with the dependencies copied next to it.
+  // The copied code runs from the stage, with the dependencies copied next to it: the daemon
+  // starts (native SQLite, MySQL, HTTPS) and stops cleanly on SIGTERM, as under systemd.
   const bin = fx.staged("/opt/cvety-sidecar/current/dist/daemon/cli/bin.js");
   assert.equal(execFileSync(process.execPath, [bin, "--version"], { encoding: "utf8" }).trim(), VERSION);
-  assert.equal(
-    readFileSync(fx.staged("/usr/local/bin/cvety-sidecar"), "utf8").split("\n").at(-2),
-    `exec ${process.execPath} /opt/cvety-sidecar/current/dist/daemon/cli/bin.js "$@"`,
+  const runDir = join(fx.dir, "run");
+  const runConfig = writeSidecarConfig(runDir, {
+    mysqlUrl: fx.db.url,
+    crmUrl: fx.crm.url,
+    crmToken: TEST_CRM_TOKEN,
+    caFile: fx.pki.caFile,
+  });
+  const daemon = await SidecarProcess.start(runConfig, join(runDir, "sidecar.log"), {}, bin);
+  // Its SIGTERM handler is in place once it has said where it runs (the log line comes a moment earlier).
+  while (!daemon.stderr.includes("cvety-sidecar running")) await sleep(20);
+  assert.equal((await daemon.stop()).code, 0, daemon.stderr);
+  // The PATH command runs the same code with the same Node and, for root, the service's secrets.
+  const pathCommand = readFileSync(fx.staged("/usr/local/bin/cvety-sidecar"), "utf8");
+  const bareBin = "/opt/cvety-sidecar/current/dist/daemon/cli/bin.js";
+  assert.ok(
+    pathCommand.includes(
+      `exec ${process.execPath} --env-file=/etc/cvety-sidecar/secrets.env ${bareBin} "$@"`,
+    ),
   );
+  assert.ok(pathCommand.includes(`exec ${process.execPath} ${bareBin} "$@"`));
 
   // logrotate signals the daemon to reopen its log.
   const rotate = readFileSync(fx.staged("/etc/logrotate.d/cvety-sidecar"), "utf8");
@@ -163,7 +182,7 @@ test("systemd-analyze verify accepts the rendered unit, and logrotate its file",
   assert.doesNotMatch(check.stderr, /error/i);
 });
 
-test("a second run reports nothing to change, and --dry-run changes nothing", async (t) => {
+test("a second run, with the same flags or none, reports nothing to change", async (t) => {
   const fx = await setupInstaller(t);
   const args = ["--mysql-url", fx.db.url];
   assert.equal((await fx.install(args)).code, 0);

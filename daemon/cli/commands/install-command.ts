@@ -1,7 +1,7 @@
 import { type Command, Option } from "commander";
 import { install } from "../../../installer/install.js";
 import { parseSecretsEnv } from "../../../installer/render/secrets-env-file.js";
-import { MYSQL_ADMIN_URL_ENV } from "../../../installer/resolve-settings.js";
+import { type InstallFlags, MYSQL_ADMIN_URL_ENV } from "../../../installer/resolve-settings.js";
 import { checkSshTarget } from "../../../installer/ssh/remote-command.js";
 import { sshRollout } from "../../../installer/ssh/ssh-rollout.js";
 import { createTerminalPrompt, isInteractive } from "../../../installer/terminal-prompt.js";
@@ -9,21 +9,7 @@ import { PACKAGE_DIR } from "../../version.js";
 
 /** `cvety-sidecar install`: see installer/install.ts. */
 
-export interface InstallCommandOptions {
-  crmUrl?: string;
-  crmToken?: string;
-  crmCaFile?: string;
-  bitrixRoot?: string;
-  mysqlUrl?: string;
-  createMysqlUser?: boolean;
-  mysqlUserName?: string;
-  mysqlAdminUrl?: string;
-  writebackSource?: string;
-  writebackUrl?: string;
-  writebackToken?: string;
-  httpListen?: string;
-  disablePhpHook?: boolean;
-  force?: boolean;
+export interface InstallCommandOptions extends Omit<InstallFlags, "healthTimeoutS"> {
   dryRun?: boolean;
   yes?: boolean;
   root?: string;
@@ -161,23 +147,12 @@ async function runInstallCommand(opts: InstallCommandOptions): Promise<number> {
   }
   const terminal = isInteractive(opts.yes) && !opts.secretsStdin ? createTerminalPrompt() : undefined;
   try {
+    const { dryRun, yes, root, healthTimeout, ssh, sshPort, identity, sshOption, secretsStdin, ...flags } =
+      opts;
     return await install({
-      flags: {
-        ...pick(opts, [
-          "crmUrl",
-          "crmToken",
-          "crmCaFile",
-          "bitrixRoot",
-          "mysqlUrl",
-          "createMysqlUser",
-          "mysqlUserName",
-        ]),
-        ...pick(opts, ["mysqlAdminUrl", "writebackSource", "writebackUrl", "writebackToken", "httpListen"]),
-        ...pick(opts, ["disablePhpHook", "force"]),
-        ...(opts.healthTimeout === undefined ? {} : { healthTimeoutS: opts.healthTimeout }),
-      },
-      dryRun: opts.dryRun === true,
-      ...(opts.root === undefined ? {} : { root: opts.root }),
+      flags: { ...flags, ...(healthTimeout === undefined ? {} : { healthTimeoutS: healthTimeout }) },
+      dryRun: dryRun === true,
+      ...(root === undefined ? {} : { root }),
       env,
       out,
       ...(terminal === undefined
@@ -212,12 +187,6 @@ export function forwardedArgs(opts: InstallCommandOptions): string[] {
   value("--root", opts.root);
   value("--health-timeout", opts.healthTimeout);
   return args;
-}
-
-function pick<T extends object, K extends keyof T>(obj: T, keys: readonly K[]): Partial<Pick<T, K>> {
-  const out: Partial<Pick<T, K>> = {};
-  for (const key of keys) if (obj[key] !== undefined) out[key] = obj[key];
-  return out;
 }
 
 function onlySidecarKeys(values: Record<string, string>): Record<string, string> {
