@@ -57,6 +57,13 @@ export function mysqlUrlInFile(existing: ExistingInstall): string | undefined {
   return typeof url === "string" ? url : undefined;
 }
 
+/** The user of that `[mysql] url`: the one `install --create-mysql-user` made, when it did. */
+export function mysqlUserInFile(existing: ExistingInstall): string | undefined {
+  const url = mysqlUrlInFile(existing);
+  if (url === undefined || !URL.canParse(url)) return undefined;
+  return decodeURIComponent(new URL(url).username) || undefined;
+}
+
 async function readIfExists(path: string): Promise<string | undefined> {
   try {
     return await readFile(path, "utf8");

@@ -25,8 +25,6 @@ export interface InstallSettings {
   stateDir: string;
   logFile: string;
   httpListen: string;
-  /** config.toml exists already. */
-  configExists: boolean;
   /** config.toml exists and stays as it is (no --force). */
   keepConfig: boolean;
   /** secrets.env as found: keys the installer does not manage are kept. */

@@ -1,9 +1,10 @@
 import { readFile } from "node:fs/promises";
-import { resolve } from "node:path";
+import { isAbsolute, resolve } from "node:path";
 import { configSchema } from "../daemon/config/config-schema.js";
 import { parseMysqlUrl } from "../daemon/config/mysql-url.js";
 import { ConfigError, UsageError } from "../daemon/errors.js";
-import { type ExistingInstall, mysqlUrlInFile } from "./existing-install.js";
+import { type ExistingInstall, mysqlUrlInFile, mysqlUserInFile } from "./existing-install.js";
+import { findConfigConflicts } from "./find-config-conflicts.js";
 import type { HostSystem } from "./host-system.js";
 import {
   DEFAULT_BITRIX_ROOT,
@@ -89,6 +90,11 @@ export async function resolveSettings(input: ResolveInput): Promise<InstallSetti
       checkSecret(flag, url);
     }
   }
+  if (flags.bitrixRoot !== undefined && !isAbsolute(flags.bitrixRoot)) {
+    throw new UsageError(
+      `--bitrix-root "${flags.bitrixRoot}": give the absolute path, e.g. /home/bitrix/www`,
+    );
+  }
   const caSource = flags.crmCaFile === undefined ? undefined : resolve(flags.crmCaFile);
   if (caSource !== undefined) {
     await readFile(caSource).catch((err: NodeJS.ErrnoException) => {
@@ -97,7 +103,7 @@ export async function resolveSettings(input: ResolveInput): Promise<InstallSetti
   }
 
   if (keepConfig) {
-    const conflicts = await findConflicts(input, {
+    const conflicts = await findConfigConflicts(input, {
       tokenGiven,
       mysqlUrlGiven,
       writebackTokenGiven,
@@ -137,6 +143,8 @@ export async function resolveSettings(input: ResolveInput): Promise<InstallSetti
 
   const writeback = resolveWriteback(flags, ex, writebackTokenGiven);
   const mysql = resolveMysql(flags, existing, { mysqlUrlGiven, adminUrlGiven, userName });
+  // A CA given now is copied to LAYOUT.crmCaFile; otherwise the config keeps the one it names.
+  const caFile = caSource !== undefined ? LAYOUT.crmCaFile : ex?.crm.ca_file;
   const webhookSourceInFile = (existing.document?.["crm"] as Record<string, unknown> | undefined)?.[
     "webhook_source"
   ];
@@ -150,11 +158,7 @@ export async function resolveSettings(input: ResolveInput): Promise<InstallSetti
       url: crmUrl,
       token,
       ...(caSource === undefined ? {} : { caSource }),
-      ...(caSource !== undefined
-        ? { caFile: LAYOUT.crmCaFile }
-        : ex?.crm.ca_file === undefined
-          ? {}
-          : { caFile: ex.crm.ca_file }),
+      ...(caFile === undefined ? {} : { caFile }),
       ...(typeof webhookSourceInFile === "string" ? { webhookSource: webhookSourceInFile } : {}),
       signingSecrets: ex?.crm.signing_secrets ?? [],
     },
@@ -163,7 +167,6 @@ export async function resolveSettings(input: ResolveInput): Promise<InstallSetti
     stateDir: ex?.state.dir ?? LAYOUT.stateDir,
     logFile: ex?.log.file ?? LAYOUT.logFile,
     httpListen,
-    configExists: ex !== undefined || existing.problem !== undefined,
     keepConfig,
     existingSecrets: existing.secrets,
     disablePhpHook: flags.disablePhpHook === true,
@@ -209,7 +212,7 @@ function resolveMysql(
     return {
       createUser: { name: given.userName, ...(adminUrl === undefined ? {} : { adminUrl }) },
       // The user's password from the last install, if it was this user.
-      ...(storedPassword !== undefined && urlUser(fileUrl) === given.userName
+      ...(storedPassword !== undefined && mysqlUserInFile(existing) === given.userName
         ? { password: storedPassword }
         : {}),
     };
@@ -221,75 +224,6 @@ function resolveMysql(
     ...(secretUrl === undefined ? {} : { secretUrl }),
     ...(storedPassword === undefined ? {} : { password: storedPassword }),
   };
-}
-
-interface GivenValues {
-  tokenGiven: string | undefined;
-  mysqlUrlGiven: string | undefined;
-  writebackTokenGiven: string | undefined;
-  userName: string;
-  caSource: string | undefined;
-}
-
-async function findConflicts(input: ResolveInput, given: GivenValues): Promise<string[]> {
-  const { flags, existing, system } = input;
-  const ex = existing.config;
-  if (ex === undefined) return [];
-  const out: string[] = [];
-  const differs = (
-    flag: string,
-    value: string | undefined,
-    current: string | undefined,
-    key: string,
-    show = true,
-  ) => {
-    if (value !== undefined && value !== current) {
-      out.push(
-        show
-          ? `${flag} ${value} differs from ${key} = ${current ?? "(not set)"}`
-          : `${flag} differs from ${key}`,
-      );
-    }
-  };
-  differs("--crm-url", flags.crmUrl, ex.crm.url, "crm.url");
-  differs("--crm-token", given.tokenGiven, ex.crm.token, "the token in secrets.env", false);
-  differs("--bitrix-root", flags.bitrixRoot, ex.bitrix.root, "bitrix.root");
-  differs("--http-listen", flags.httpListen, ex.http.listen, "http.listen");
-  // With --create-mysql-user, --mysql-url holds the admin's credentials, not the daemon's.
-  if (!flags.createMysqlUser)
-    differs("--mysql-url", given.mysqlUrlGiven, ex.mysql.url, "the MySQL URL in use", false);
-  differs("--writeback-url", flags.writebackUrl, ex.writeback.url, "writeback.url");
-  differs(
-    "--writeback-source",
-    flags.writebackSource,
-    ex.writeback.enabled ? ex.writeback.source : undefined,
-    "writeback.source",
-  );
-  differs(
-    "--writeback-token",
-    given.writebackTokenGiven,
-    ex.writeback.token,
-    "the write-back token in secrets.env",
-    false,
-  );
-  if (flags.createMysqlUser && urlUser(mysqlUrlInFile(existing)) !== given.userName) {
-    out.push(`--create-mysql-user would point [mysql] url at the user ${given.userName}`);
-  }
-  if (given.caSource !== undefined) {
-    const current =
-      ex.crm.ca_file === undefined
-        ? undefined
-        : await readFile(system.path(ex.crm.ca_file)).catch(() => undefined);
-    const wanted = await readFile(given.caSource);
-    if (current === undefined || !current.equals(wanted))
-      out.push(`--crm-ca-file differs from crm.ca_file = ${ex.crm.ca_file ?? "(not set)"}`);
-  }
-  return out;
-}
-
-function urlUser(url: string | undefined): string | undefined {
-  if (url === undefined || !URL.canParse(url)) return undefined;
-  return decodeURIComponent(new URL(url).username);
 }
 
 function checkMysqlUrl(flag: string, url: string): void {

@@ -1,7 +1,7 @@
 import { readdir } from "node:fs/promises";
 import { dirname } from "node:path";
 import { EXIT_OK, EXIT_RUNTIME } from "../daemon/errors.js";
-import { type ExistingInstall, mysqlUrlInFile, readExistingInstall } from "./existing-install.js";
+import { type ExistingInstall, mysqlUserInFile, readExistingInstall } from "./existing-install.js";
 import { type HostSystem, realHostSystem, stagedHostSystem } from "./host-system.js";
 import { PreflightError } from "./install-errors.js";
 import { LAYOUT } from "./install-layout.js";
@@ -55,12 +55,16 @@ export async function uninstall(req: UninstallRequest): Promise<number> {
   const logFile = existing.config?.log.file ?? LAYOUT.logFile;
   if (req.dryRun) out(`Dry run: nothing was changed (${summary.changes} change(s) planned).`);
   else if (!req.purge) {
-    out(
-      `cvety-sidecar is uninstalled. Kept: ${LAYOUT.configDir}, ${stateDir} (the outbox), ${logFile === "-" ? "" : dirname(logFile)}.`,
-    );
+    const kept = [
+      LAYOUT.configDir,
+      `${stateDir} (the outbox)`,
+      ...(logFile === "-" ? [] : [dirname(logFile)]),
+    ];
+    out(`cvety-sidecar is uninstalled. Kept: ${kept.join(", ")}.`);
     out("Remove them too with: cvety-sidecar uninstall --purge");
   } else out("cvety-sidecar is uninstalled and its config, state and log are removed.");
-  const user = createdMysqlUser(existing);
+  const user =
+    existing.secrets["CVETY_SIDECAR_MYSQL_PASSWORD"] === undefined ? undefined : mysqlUserInFile(existing);
   if (user !== undefined && !req.dryRun) {
     out(`${SYMBOLS.warning} the MySQL user ${user} is kept; drop it with: DROP USER '${user}'@'<host>';`);
   }
@@ -110,17 +114,4 @@ export function uninstallSteps(existing: ExistingInstall, opts: { purge: boolean
         ]
       : []),
   ];
-}
-
-/** The user `install --create-mysql-user` made, if this install uses one. */
-function createdMysqlUser(existing: ExistingInstall): string | undefined {
-  const url = mysqlUrlInFile(existing);
-  if (
-    url === undefined ||
-    existing.secrets["CVETY_SIDECAR_MYSQL_PASSWORD"] === undefined ||
-    !URL.canParse(url)
-  ) {
-    return undefined;
-  }
-  return decodeURIComponent(new URL(url).username) || undefined;
 }

@@ -98,13 +98,27 @@ export async function fingerprintFiles(files: readonly InstallFile[]): Promise<s
   return hash.digest("hex");
 }
 
+/** Copies into destDir with modes 0755/0644 whatever the umask (root's may be 077: the service could not read). */
 export async function copyFiles(files: readonly InstallFile[], destDir: string): Promise<void> {
-  const dirs = new Set(files.map((f) => dirname(join(destDir, ...f.rel.split("/")))));
-  for (const dir of [...dirs].sort()) await mkdir(dir, { recursive: true, mode: 0o755 });
+  const dirs = new Set<string>([destDir]);
+  for (const file of files) {
+    for (
+      let dir = dirname(join(destDir, file.rel));
+      dir.startsWith(destDir) && !dirs.has(dir);
+      dir = dirname(dir)
+    ) {
+      dirs.add(dir);
+    }
+  }
+  // Sorted, a parent comes before its children.
+  for (const dir of [...dirs].sort()) {
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    await chmod(dir, 0o755);
+  }
   for (let i = 0; i < files.length; i += IO_BATCH) {
     await Promise.all(
       files.slice(i, i + IO_BATCH).map(async (file) => {
-        const target = join(destDir, ...file.rel.split("/"));
+        const target = join(destDir, file.rel);
         await copyFile(file.source, target);
         await chmod(target, file.executable ? 0o755 : 0o644);
       }),

@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { copyFile, mkdtemp, readFile, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, join } from "node:path";
 import { EXIT_RUNTIME } from "../../daemon/errors.js";
@@ -45,6 +45,7 @@ export interface SshRolloutRequest {
 }
 
 const SSH_FAILED = 255;
+const REMOTE_CA_FILE = "crm-ca.pem";
 
 export async function sshRollout(req: SshRolloutRequest): Promise<number> {
   const { connection: c, out } = req;
@@ -56,7 +57,8 @@ export async function sshRollout(req: SshRolloutRequest): Promise<number> {
     return EXIT_RUNTIME;
   }
   const probe = parseRemoteProbe(answer.stdout);
-  const cleanRemote = () => ssh(`rm -rf ${shellQuote(probe.tempDir)}`);
+  // Until the remote command runs (it removes the folder itself on exit), cleaning up is ours.
+  let remoteCommandRan = false;
   const local = await mkdtemp(join(tmpdir(), "cvety-sidecar-ssh-"));
   try {
     const engines = (
@@ -86,7 +88,11 @@ export async function sshRollout(req: SshRolloutRequest): Promise<number> {
         : `${SYMBOLS.done} packed the production dependencies (same Node ABI ${probe.abi}, ${probe.platform}-${probe.arch})`,
     );
     const uploads = [packageTarball, ...(depsTarball === undefined ? [] : [depsTarball])];
-    if (req.caFile !== undefined) uploads.push(req.caFile);
+    if (req.caFile !== undefined) {
+      // Under a fixed name: the file's own could be anything, even one of the tarballs'.
+      uploads.push(join(local, REMOTE_CA_FILE));
+      await copyFile(req.caFile, join(local, REMOTE_CA_FILE));
+    }
     const scp = await execCommand([
       "scp",
       ...sshOptions(c, "-P"),
@@ -100,7 +106,7 @@ export async function sshRollout(req: SshRolloutRequest): Promise<number> {
     out(`${SYMBOLS.done} copied ${uploads.length} file(s) to ${c.target}:${probe.tempDir}`);
 
     const args = [...req.installArgs];
-    if (req.caFile !== undefined) args.push("--crm-ca-file", `${probe.tempDir}/${basename(req.caFile)}`);
+    if (req.caFile !== undefined) args.push("--crm-ca-file", `${probe.tempDir}/${REMOTE_CA_FILE}`);
     const command = remoteInstallCommand({
       tempDir: probe.tempDir,
       packageTarball: basename(packageTarball),
@@ -110,6 +116,7 @@ export async function sshRollout(req: SshRolloutRequest): Promise<number> {
       installArgs: ["--yes", "--secrets-stdin", ...args],
     });
     out(`Running the install on ${c.target}:`);
+    remoteCommandRan = true;
     const code = await streamSsh(
       ["ssh", ...sshOptions(c, "-p"), c.target, command],
       renderSecretsEnv(req.secrets),
@@ -118,12 +125,12 @@ export async function sshRollout(req: SshRolloutRequest): Promise<number> {
     if (code === SSH_FAILED) out(`${SYMBOLS.failed} ssh ${c.target} failed (exit 255)`);
     return code;
   } catch (err) {
-    await cleanRemote();
     if (!(err instanceof PreflightError)) throw err;
     out(`${SYMBOLS.failed} ${err.message}`);
     out(`Nothing was changed on ${c.target}.`);
     return EXIT_RUNTIME;
   } finally {
+    if (!remoteCommandRan) await ssh(`rm -rf ${shellQuote(probe.tempDir)}`);
     await rm(local, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
@@ -16,7 +16,11 @@ const VERSION = (
 
 test("a staged install writes config, secrets, code, unit and logrotate with their modes and prints what needs a real system", async (t) => {
   const fx = await setupInstaller(t);
+  // Root's umask is often 077 on hardened hosts: the modes below must not depend on it.
+  const umask = process.umask(0o077);
+  t.after(() => process.umask(umask));
   const r = await fx.install(["--mysql-url", fx.db.url, "--http-listen", "127.0.0.1:19465"]);
+  process.umask(umask);
   assert.equal(r.code, 0, r.stdout + r.stderr);
 
   // Every check printed before any change.
@@ -74,6 +78,15 @@ test("a staged install writes config, secrets, code, unit and logrotate with the
     "etc/logrotate.d/cvety-sidecar": "file 0644",
   };
   for (const [path, what] of Object.entries(expected)) assert.equal(stage.get(path), what, path);
+  // The service user reads the copied code: every folder 0755, every file 0644 (0755 if executable).
+  for (const [path, mode] of [
+    [`/opt/cvety-sidecar/${VERSION}/dist/daemon/cli`, 0o755],
+    [`/opt/cvety-sidecar/${VERSION}/dist/daemon/cli/bin.js`, 0o644],
+    [`/opt/cvety-sidecar/${VERSION}/node_modules/@pinojs`, 0o755],
+    [`/opt/cvety-sidecar/${VERSION}/node_modules/better-sqlite3/build/Release/better_sqlite3.node`, 0o755],
+  ] as const) {
+    assert.equal(statSync(fx.staged(path)).mode & 0o777, mode, path);
+  }
 
   // The config is valid for the daemon, with the secrets systemd would pass.
   const secrets = parseSecretsEnv(readFileSync(fx.staged("/etc/cvety-sidecar/secrets.env"), "utf8"));

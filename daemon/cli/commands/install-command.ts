@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { type Command, Option } from "commander";
 import { install } from "../../../installer/install.js";
 import { parseSecretsEnv } from "../../../installer/render/secrets-env-file.js";
@@ -5,6 +6,7 @@ import { type InstallFlags, MYSQL_ADMIN_URL_ENV } from "../../../installer/resol
 import { checkSshTarget } from "../../../installer/ssh/remote-command.js";
 import { sshRollout } from "../../../installer/ssh/ssh-rollout.js";
 import { createTerminalPrompt, isInteractive } from "../../../installer/terminal-prompt.js";
+import { UsageError } from "../../errors.js";
 import { PACKAGE_DIR } from "../../version.js";
 
 /** `cvety-sidecar install`: see installer/install.ts. */
@@ -123,6 +125,9 @@ async function runInstallCommand(opts: InstallCommandOptions): Promise<number> {
   let env: NodeJS.ProcessEnv = process.env;
   if (opts.secretsStdin) env = { ...env, ...onlySidecarKeys(parseSecretsEnv(await readStdin())) };
   if (opts.ssh !== undefined) {
+    if (opts.crmCaFile !== undefined && !existsSync(opts.crmCaFile)) {
+      throw new UsageError(`--crm-ca-file ${opts.crmCaFile}: no such file`);
+    }
     const secret = (key: string, flag: string | undefined) =>
       (flag ?? env[key]?.trim()) ? { [key]: (flag ?? env[key]?.trim()) as string } : {};
     return sshRollout({
