@@ -25,11 +25,6 @@ Example:
     .action(async (opts: { config?: string }) => {
       const config = await loadConfig({ path: opts.config });
       const daemon = await runDaemon(config);
-      process.stderr.write(
-        `cvety-sidecar running (pid ${process.pid}); log: ${config.log.file}; state: ${config.state.dir}` +
-          (daemon.httpAddress ? `; http://${daemon.httpAddress}/healthz` : "") +
-          "\n",
-      );
       await new Promise<void>((resolve) => {
         let signalled = false;
         const onStop = (signal: NodeJS.Signals) => {
@@ -48,6 +43,13 @@ Example:
         process.on("SIGTERM", onStop);
         process.on("SIGINT", onStop);
         process.on("SIGHUP", () => daemon.reopenLog());
+        // Said only once the handlers are in place: Node sets up its first signal handler lazily,
+        // and a SIGTERM that came in between would kill the daemon without a graceful stop.
+        process.stderr.write(
+          `cvety-sidecar running (pid ${process.pid}); log: ${config.log.file}; state: ${config.state.dir}` +
+            (daemon.httpAddress ? `; http://${daemon.httpAddress}/healthz` : "") +
+            "\n",
+        );
       });
     });
 }
