@@ -95,12 +95,17 @@ export function disablePhpHookStep(bitrixRoot: string): Step {
           },
         });
       }
+      if (items.length === 0) {
+        return [
+          { kind: "unchanged", what: `no init.php under ${bitrixRoot} (${INIT_PHP_FILES.join(", ")})` },
+        ];
+      }
       if (items.some((i) => i.kind === "change")) {
         if ((await execCommand(["php", "-v"], { timeoutMs: 30_000 })).status === 127) {
-          items.push({
+          items.unshift({
             kind: "note",
             warning: true,
-            text: "php not found: the edited init.php is not syntax-checked",
+            text: "php not found: the edited init.php cannot be syntax-checked",
           });
         }
         items.push({

@@ -26,6 +26,8 @@ export interface InstallerFixture {
   staged(path: string): string;
   /** `install --yes --root <stage> --crm-url ... --crm-ca-file ...` plus `extra`; the token comes from the environment. */
   install(extra?: string[], env?: NodeJS.ProcessEnv): Promise<RunResult>;
+  /** The same arguments, for running another copy of the binary (`bin` as with runBin). */
+  installArgs(extra?: string[]): string[];
   uninstall(extra?: string[]): Promise<RunResult>;
   /** Writes <stage>/home/bitrix/www/bitrix/.settings.php pointing at the test database. */
   writeBitrixSettings(): void;
@@ -49,6 +51,17 @@ export async function setupInstaller(
     rmSync(dir, { recursive: true, force: true });
   });
   const staged = (path: string) => join(stage, path);
+  const installArgs = (extra: string[] = []) => [
+    "install",
+    "--yes",
+    "--root",
+    stage,
+    "--crm-url",
+    crm.url,
+    "--crm-ca-file",
+    pki.caFile,
+    ...extra,
+  ];
   return {
     dir,
     stage,
@@ -57,10 +70,11 @@ export async function setupInstaller(
     pki,
     staged,
     install: (extra = [], env = {}) =>
-      runCli(
-        ["install", "--yes", "--root", stage, "--crm-url", crm.url, "--crm-ca-file", pki.caFile, ...extra],
-        { env: { CVETY_SIDECAR_CRM_TOKEN: TEST_CRM_TOKEN, ...env }, timeoutMs: 60_000 },
-      ),
+      runCli(installArgs(extra), {
+        env: { CVETY_SIDECAR_CRM_TOKEN: TEST_CRM_TOKEN, ...env },
+        timeoutMs: 60_000,
+      }),
+    installArgs,
     uninstall: (extra = []) =>
       runCli(["uninstall", "--yes", "--root", stage, ...extra], { timeoutMs: 60_000 }),
     writeBitrixSettings() {

@@ -17,23 +17,10 @@ test("--ssh installs on the remote host through a real sshd (staged there), stre
   for (const option of sshd.options) ssh.push("--ssh-option", option);
   const tmpBefore = readdirSync("/tmp").filter((n) => n.startsWith("cvety-sidecar."));
 
-  const r = await runCli(
-    [
-      "install",
-      ...ssh,
-      "--root",
-      fx.stage,
-      "--crm-url",
-      fx.crm.url,
-      "--crm-ca-file",
-      fx.pki.caFile,
-      "--disable-php-hook",
-    ],
-    {
-      env: { CVETY_SIDECAR_CRM_TOKEN: TEST_CRM_TOKEN, CVETY_SIDECAR_MYSQL_URL: fx.db.url },
-      timeoutMs: 120_000,
-    },
-  );
+  const r = await runCli(fx.installArgs([...ssh, "--disable-php-hook"]), {
+    env: { CVETY_SIDECAR_CRM_TOKEN: TEST_CRM_TOKEN, CVETY_SIDECAR_MYSQL_URL: fx.db.url },
+    timeoutMs: 120_000,
+  });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(
     r.stdout,
@@ -45,6 +32,7 @@ test("--ssh installs on the remote host through a real sshd (staged there), stre
   assert.match(r.stdout, /✔ CRM rejects a wrong token \(HTTP 401\)/);
   assert.match(r.stdout, /✔ wrote \/etc\/cvety-sidecar\/config\.toml/);
   assert.match(r.stdout, /Staged under /);
+  assert.match(r.stdout, /· no init\.php under \/home\/bitrix\/www/, "--disable-php-hook was passed on");
   assert.ok(
     !r.stdout.includes(TEST_CRM_TOKEN) && !r.stderr.includes(TEST_CRM_TOKEN),
     "the token is never printed",

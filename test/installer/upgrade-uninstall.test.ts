@@ -18,17 +18,7 @@ function versionOf(bin: string): string {
 
 test("an upgrade keeps the config and the previous version; the one before that is removed", async (t) => {
   const fx = await setupInstaller(t, { prefix: "upgrade" });
-  const args = [
-    "--yes",
-    "--root",
-    fx.stage,
-    "--crm-url",
-    fx.crm.url,
-    "--crm-ca-file",
-    fx.pki.caFile,
-    "--mysql-url",
-    fx.db.url,
-  ];
+  const args = fx.installArgs(["--mysql-url", fx.db.url]);
   const env = { CVETY_SIDECAR_CRM_TOKEN: TEST_CRM_TOKEN };
   assert.equal((await fx.install(["--mysql-url", fx.db.url])).code, 0);
   // Ops tuned the config by hand: an upgrade must not undo that.
@@ -38,7 +28,7 @@ test("an upgrade keeps the config and the previous version; the one before that 
 
   // The new version's own installer does the upgrade, as `npx cvety-sidecar@9.0.0 install` would.
   const next = packageWithVersion(join(fx.dir, "next"), "9.0.0");
-  const r = await runBin(next, ["install", ...args], { env, timeoutMs: 60_000 });
+  const r = await runBin(next, args, { env, timeoutMs: 60_000 });
   assert.equal(r.code, 0, r.stdout + r.stderr);
   assert.match(r.stdout, /✔ installed cvety-sidecar 9\.0\.0 into \/opt\/cvety-sidecar\/9\.0\.0/);
   assert.match(r.stdout, /✔ linked \/opt\/cvety-sidecar\/current -> 9\.0\.0/);
@@ -53,7 +43,7 @@ test("an upgrade keeps the config and the previous version; the one before that 
   assert.equal(versionOf(fx.staged("/opt/cvety-sidecar/previous/dist/daemon/cli/bin.js")), CURRENT);
 
   const third = packageWithVersion(join(fx.dir, "third"), "9.1.0");
-  const r3 = await runBin(third, ["install", ...args], { env, timeoutMs: 60_000 });
+  const r3 = await runBin(third, args, { env, timeoutMs: 60_000 });
   assert.equal(r3.code, 0, r3.stdout + r3.stderr);
   assert.match(
     r3.stdout,
