@@ -1,7 +1,11 @@
 import type { Command } from "commander";
+import { registerInstallCommand } from "./commands/install-command.js";
 import { registerRunCommand } from "./commands/run-command.js";
+import { registerUninstallCommand } from "./commands/uninstall-command.js";
 
 /** Every subcommand, in the order `--help` lists them. */
 export function registerCommands(program: Command): void {
   registerRunCommand(program);
+  registerInstallCommand(program);
+  registerUninstallCommand(program);
 }

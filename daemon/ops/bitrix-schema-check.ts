@@ -54,6 +54,19 @@ export const CAPTURE_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   b_user: ["ID", "LOGIN", "EMAIL", "NAME", "LAST_NAME", "PERSONAL_PHONE"],
 };
 
+/**
+ * The b_sale_order columns a status write-back SETS, exactly those Bitrix's
+ * own status change writes (the installer grants UPDATE on these alone).
+ */
+export const WRITEBACK_UPDATED_ORDER_COLUMNS: readonly string[] = [
+  "STATUS_ID",
+  "DATE_STATUS",
+  "EMP_STATUS_ID",
+  "UPDATED_1C",
+  "VERSION",
+  "DATE_UPDATE",
+];
+
 /** What a status write-back reads and writes, exactly as Bitrix records a status change. */
 export const WRITEBACK_COLUMNS: Readonly<Record<string, readonly string[]>> = {
   b_sale_order: [

@@ -85,8 +85,17 @@ export function runCli(
   args: string[],
   opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {},
 ): Promise<RunResult> {
+  return runBin(SIDECAR_BIN, args, opts);
+}
+
+/** Runs a CLI command of another copy of the package (an upgrade test's newer version) to completion. */
+export function runBin(
+  bin: string,
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number; input?: string } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [SIDECAR_BIN, ...args], {
+    const child = spawn(process.execPath, [bin, ...args], {
       env: { ...process.env, ...opts.env },
       stdio: ["pipe", "pipe", "pipe"],
     });
@@ -122,8 +131,9 @@ export class SidecarProcess {
     readonly configFile: string,
     readonly logFile: string,
     env: NodeJS.ProcessEnv,
+    bin: string,
   ) {
-    this.child = spawn(process.execPath, [SIDECAR_BIN, "run", "--config", configFile], {
+    this.child = spawn(process.execPath, [bin, "run", "--config", configFile], {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -134,13 +144,14 @@ export class SidecarProcess {
     );
   }
 
-  /** Starts the daemon and waits for its "cvety-sidecar started" log line. */
+  /** Starts the daemon (this checkout's, or another copy's `bin`) and waits for its "cvety-sidecar started" log line. */
   static async start(
     configFile: string,
     logFile: string,
     env: NodeJS.ProcessEnv = {},
+    bin: string = SIDECAR_BIN,
   ): Promise<SidecarProcess> {
-    const p = new SidecarProcess(configFile, logFile, env);
+    const p = new SidecarProcess(configFile, logFile, env, bin);
     const startedBefore = p.logLines().filter((l) => l.msg === "cvety-sidecar started").length;
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { loadConfig } from "../../config/load-config.js";
-import { runDaemon } from "../../run/run-daemon.js";
+import { type RunningDaemon, runDaemon } from "../../run/run-daemon.js";
 
 /** `cvety-sidecar run`: the daemon in the foreground (systemd runs exactly this). */
 export function registerRunCommand(program: Command): void {
@@ -24,38 +24,53 @@ Example:
     )
     .action(async (opts: { config?: string }) => {
       const config = await loadConfig({ path: opts.config });
-      const daemon = await runDaemon(config);
+      // Handlers go in before the daemon starts: Node installs its first signal handler lazily, and a
+      // SIGTERM in between would kill the daemon without a graceful stop.
+      let daemon: RunningDaemon | undefined;
+      let signalled = false;
+      let stopped: () => void = () => {};
+      const done = new Promise<void>((resolve) => {
+        stopped = resolve;
+      });
+      const stop = (d: RunningDaemon) =>
+        d.stop().then(stopped, (err) => {
+          d.logHandle.log.error({ err }, "error while stopping");
+          stopped();
+        });
+      const onStop = (signal: NodeJS.Signals) => {
+        if (signalled) {
+          daemon?.logHandle.log.warn({ signal }, "second signal, exiting at once");
+          daemon?.logHandle.flush();
+          process.exit(1);
+        }
+        signalled = true;
+        if (daemon) {
+          daemon.logHandle.log.info({ signal }, "signal received, stopping");
+          void stop(daemon);
+        }
+      };
+      process.on("SIGTERM", onStop);
+      process.on("SIGINT", onStop);
+      process.on("SIGHUP", () => daemon?.reopenLog());
+
+      daemon = await runDaemon(config);
+      const running = daemon;
       // A bug must not vanish with the process: one fatal line in the log, then exit 1 (systemd restarts us).
       const die = (err: unknown) => {
-        daemon.logHandle.log.fatal({ err }, "crashed");
-        daemon.logHandle.flush();
+        running.logHandle.log.fatal({ err }, "crashed");
+        running.logHandle.flush();
         process.exit(1);
       };
       process.on("uncaughtException", die);
       process.on("unhandledRejection", die);
-      process.stderr.write(
-        `cvety-sidecar running (pid ${process.pid}); log: ${config.log.file}; state: ${config.state.dir}` +
-          (daemon.httpAddress ? `; http://${daemon.httpAddress}/healthz` : "") +
-          "\n",
-      );
-      await new Promise<void>((resolve) => {
-        let signalled = false;
-        const onStop = (signal: NodeJS.Signals) => {
-          if (signalled) {
-            daemon.logHandle.log.warn({ signal }, "second signal, exiting at once");
-            daemon.logHandle.flush();
-            process.exit(1);
-          }
-          signalled = true;
-          daemon.logHandle.log.info({ signal }, "signal received, stopping");
-          daemon.stop().then(resolve, (err) => {
-            daemon.logHandle.log.error({ err }, "error while stopping");
-            resolve();
-          });
-        };
-        process.on("SIGTERM", onStop);
-        process.on("SIGINT", onStop);
-        process.on("SIGHUP", () => daemon.reopenLog());
-      });
+      if (signalled) void stop(running);
+      else {
+        process.stderr.write(
+          `cvety-sidecar running (pid ${process.pid}); log: ${config.log.file}; state: ${config.state.dir}` +
+            (running.httpAddress ? `; http://${running.httpAddress}/healthz` : "") +
+            "\n",
+        );
+      }
+      await done;
     });
 }
