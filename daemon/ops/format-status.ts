@@ -70,7 +70,8 @@ function attemptLine(a: AttemptSummary | null, now: number): string {
   const parts = [formatWhen(Date.parse(a.at), now), `order ${a.orderId}`, `entry #${a.outboxId}`];
   if (a.outcome !== "delivered") {
     parts.push(a.outcome);
-    if (a.httpStatus !== null) parts.push(`HTTP ${a.httpStatus}`);
+    if (a.httpStatus !== null && !a.error?.includes(`HTTP ${a.httpStatus}`))
+      parts.push(`HTTP ${a.httpStatus}`);
     if (a.error) parts.push(oneLine(a.error, 100));
   }
   return parts.join(" · ");

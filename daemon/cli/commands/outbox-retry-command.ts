@@ -51,16 +51,19 @@ Examples:
         results: q.retry(select(q, id, opts)),
         listen: config.http.listen,
       }));
-      const woken = results.some((r) => r.plan.kind !== "superseded_by_delivered")
-        ? await wakeDaemon(listen)
-        : false;
+      // Nothing became due when every entry was older than what the CRM has: no one to wake.
+      const madeDue = results.some((r) => r.plan.kind !== "superseded_by_delivered");
+      const woken = madeDue ? await wakeDaemon(listen) : false;
       if (opts.json) {
-        const json = results.map((r) => ({ entry: outboxRowJson(r.entry), ...r.plan, action: r.plan.kind }));
+        const json = results.map((r) => {
+          const { kind, ...details } = r.plan;
+          return { action: kind, ...details, entry: outboxRowJson(r.entry) };
+        });
         process.stdout.write(`${JSON.stringify({ results: json, woken }, null, 2)}\n`);
       } else {
         if (results.length === 0) process.stdout.write("no dead letters\n");
         for (const r of results) process.stdout.write(`${describe(r)}\n`);
-        if (results.length > 0)
+        if (madeDue)
           process.stdout.write(
             woken
               ? "daemon woken: it delivers now\n"
