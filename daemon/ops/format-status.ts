@@ -13,7 +13,10 @@ export function formatStatus(r: StatusReport, problems: Problem[]): string {
   if (d.running) {
     const parts = [d.answering ? "running" : "running, NOT ANSWERING"];
     if (d.pid !== null) parts.push(`pid ${d.pid}`);
-    if (d.version !== null) parts.push(`version ${d.version}`);
+    if (d.version !== null)
+      parts.push(
+        `version ${d.version}${d.version === r.cliVersion ? "" : ` (this command: ${r.cliVersion})`}`,
+      );
     if (d.uptimeS !== null) parts.push(`up ${formatAge(d.uptimeS)}`);
     lines.push(["daemon", parts.join(" · ")]);
   } else {

@@ -166,7 +166,10 @@ function readFromState(
   report.state.exists = true;
   const counts = q.countsByState();
   const oldest = q.oldestPendingCreatedAt();
-  report.outbox = { ...counts, oldestPendingAgeS: oldest === undefined ? null : (nowMs - oldest) / 1000 };
+  report.outbox = {
+    ...counts,
+    oldestPendingAgeS: oldest === undefined ? null : Math.max(0, Math.round((nowMs - oldest) / 1000)),
+  };
   report.deliveries = {
     lastHour: q.attemptsSince(nowMs - 3600_000),
     lastSuccess: summarize(q.lastSuccess()),
