@@ -72,7 +72,7 @@ const FILTER_SQL = {
 export class OutboxQueries {
   private readonly s: Record<string, Statement>;
   private readonly listStatements = new Map<string, { rows: Statement; count: Statement }>();
-  private readonly retryTx: Transaction<(candidates: OutboxRow[], nowMs: number) => RetryResult[]>;
+  private readonly retryTx: Transaction<(select: () => OutboxRow[], nowMs: number) => RetryResult[]>;
 
   constructor(private readonly db: StateDb) {
     this.s = {
@@ -112,8 +112,8 @@ export class OutboxQueries {
       deleteEntry: db.prepare("DELETE FROM outbox WHERE id = ?"),
       deleteAttempts: db.prepare("DELETE FROM delivery_attempts WHERE outbox_id = ?"),
     };
-    this.retryTx = db.transaction((candidates: OutboxRow[], nowMs: number) =>
-      candidates.map((c) => this.retryOne(c, nowMs)),
+    this.retryTx = db.transaction((select: () => OutboxRow[], nowMs: number) =>
+      select().flatMap((c) => this.retryOne(c, nowMs) ?? []),
     );
   }
 
@@ -166,10 +166,11 @@ export class OutboxQueries {
    * write transaction taken up front, so the daemon's capture cannot slip a
    * pending row of the same order in between the decision and the update.
    * Give the entries of one order newest first: the newest becomes pending,
-   * the older ones are then superseded by it.
+   * the older ones are then superseded by it. `select` runs inside the
+   * transaction too, so what it picks cannot change before it is retried.
    */
-  retry(candidates: OutboxRow[], nowMs: number = Date.now()): RetryResult[] {
-    return this.retryTx.immediate(candidates, nowMs);
+  retry(select: OutboxRow[] | (() => OutboxRow[]), nowMs: number = Date.now()): RetryResult[] {
+    return this.retryTx.immediate(typeof select === "function" ? select : () => select, nowMs);
   }
 
   /** Deletes the entry and its attempt history. False when there was no such entry. */
@@ -180,9 +181,10 @@ export class OutboxQueries {
     })();
   }
 
-  private retryOne(candidate: OutboxRow, nowMs: number): RetryResult {
-    // Read again inside the transaction: the daemon may have delivered or replaced it meanwhile.
-    const entry: OutboxRow = this.get(candidate.id) ?? candidate;
+  private retryOne(candidate: OutboxRow, nowMs: number): RetryResult | undefined {
+    // Read again: an earlier entry of this batch may have replaced it (and says so in its own result).
+    const entry = this.get(candidate.id);
+    if (!entry) return undefined;
     const pending = this.s.pendingOfOrder!.get(entry.orderId) as PendingKey | undefined;
     const delivered = this.s.deliveredKey!.get(entry.orderId) as CapturedKey | undefined;
     const current: RetryCandidate = {

@@ -216,3 +216,21 @@ test("planRetry: equal snapshots count as superseded by the pending one", () => 
   });
   assert.deepEqual(planRetry({ id: 1, state: "delivered", ...key }, undefined, key), { kind: "requeue" });
 });
+
+test("retry --order with an older pending and a newer dead entry: the dead one replaces the pending one", () => {
+  const { store, q } = freshState();
+  store.enqueue([snap(8, 5)], "capture");
+  const dead = settle(store, 8, "rejected", true);
+  store.enqueue([snap(8, 4)], "resync");
+  const older = pendingOf(q, 8)[0]!.id;
+  const results = q.retry(() => q.retryableOfOrder(8));
+  assert.deepEqual(
+    results.map((r) => [r.entry.id, r.plan]),
+    [[dead, { kind: "requeue", replacesId: older }]],
+    "the replaced entry is not reported as retried",
+  );
+  assert.deepEqual(
+    pendingOf(q, 8).map((p) => p.id),
+    [dead],
+  );
+});

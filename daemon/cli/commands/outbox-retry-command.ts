@@ -48,7 +48,7 @@ Examples:
       if (selectors !== 1)
         throw new UsageError("outbox retry: give exactly one of ID, --order <id> or --dead");
       const { results, listen } = await withOutbox(opts.config, true, (q, config) => ({
-        results: q.retry(select(q, id, opts)),
+        results: q.retry(() => select(q, id, opts)),
         listen: config.http.listen,
       }));
       // Nothing became due when every entry was older than what the CRM has: no one to wake.
