@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
@@ -82,4 +82,20 @@ test("drop asks on a terminal and only a yes drops", {
   const yes = await onTty("y");
   assert.match(yes, new RegExp(`dropped #${id} \\(order 9 v1, pending\\)\\r?\\nEXIT=0`));
   assert.equal((await runCli(["outbox", "show", String(id), "-c", config])).code, 1);
+});
+
+const isRoot = process.getuid?.() === 0;
+
+test("status and list as root beside a stopped daemon leave no root-owned files the daemon could not open", {
+  skip: !isRoot && "needs root to own files as another user",
+}, async () => {
+  const { config } = withPendingEntry();
+  const stateDir = join(config, "..", "state");
+  const nobody = 65534;
+  for (const f of [stateDir, join(stateDir, "outbox.db")]) chownSync(f, nobody, nobody);
+  assert.equal((await runCli(["status", "-c", config])).code, 1, "the daemon is not running");
+  assert.equal((await runCli(["outbox", "list", "-c", config])).code, 0);
+  for (const name of readdirSync(stateDir)) {
+    assert.equal(statSync(join(stateDir, name)).uid, nobody, `${name} belongs to the daemon's user`);
+  }
 });
