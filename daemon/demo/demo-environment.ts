@@ -35,10 +35,15 @@ export interface DemoSetup {
   /** The temp folder, known as soon as it exists (so a failed setup can still name it). */
   dir: string | undefined;
   databaseName: string;
+  /** What start() is doing (or did last): names the step in an error. */
+  readonly step: string;
   /** Set up everything; throws after undoing nothing (call cleanup()). */
   start(): Promise<DemoEnvironment>;
-  /** Stops and removes what start() made, newest first; the temp folder stays with `keep`. Never throws. */
-  cleanup(opts: { keep: boolean }): Promise<void>;
+  /**
+   * Stops and removes what start() made, newest first; the temp folder stays with `keep`. Never throws.
+   * Returns what it did ("dropped the database ..."), in that order.
+   */
+  cleanup(opts: { keep: boolean }): Promise<string[]>;
 }
 
 /** Daemon settings for a lively minute: quick polls, a readable info log, write-back from the feed. */
@@ -50,39 +55,63 @@ export function prepareDemo(opts: {
   onCrmAnswer: (request: ReceivedRequest) => void;
 }): DemoSetup {
   const { say } = opts;
-  const undo: Array<{ what: string; run: () => Promise<unknown> }> = [];
+  /** `what` names the thing in an error, `done` says what undoing it did. */
+  const undo: Array<{ what: string; done: string; run: () => Promise<unknown> }> = [];
   const databaseName = `cvety_demo_${process.pid}`;
   let dir: string | undefined;
+  let step = "creating the temp folder";
 
   const setup: DemoSetup = {
     get dir() {
       return dir;
     },
+    get step() {
+      return step;
+    },
     databaseName,
     async start() {
       const workDir = await mkdtemp(join(tmpdir(), "cvety-demo-"));
       dir = workDir;
-      undo.push({ what: "temp folder", run: () => rm(workDir, { recursive: true, force: true }) });
+      undo.push({
+        what: "temp folder",
+        done: `removed the temp folder ${workDir}`,
+        run: () => rm(workDir, { recursive: true, force: true }),
+      });
 
-      const mariadb = await ensureMariaDb({ log: (line) => say(`MariaDB: ${line}`) });
-      undo.push({ what: "MariaDB", run: mariadb.stop });
+      step = "finding or starting MariaDB";
+      let privateServer = false;
+      const mariadb = await ensureMariaDb({
+        log: (line) => {
+          privateServer ||= line.startsWith("started private mariadbd");
+          say(`MariaDB: ${line}`);
+        },
+      });
+      if (privateServer)
+        undo.push({ what: "private MariaDB", done: "stopped the private MariaDB", run: mariadb.stop });
 
+      step = `creating the database ${databaseName}`;
       const db = await createTestDatabase(mariadb.endpoint, { name: databaseName });
-      undo.push({ what: `database ${databaseName}`, run: () => db.drop() });
+      undo.push({
+        what: `database ${databaseName}`,
+        done: `dropped the database ${databaseName}`,
+        run: () => db.drop(),
+      });
       await seedShop(db.pool);
       say(
         `Bitrix: database ${databaseName} with the Bitrix schema and the shop's statuses, properties, customers`,
       );
 
+      step = "starting the CRM stand-in";
       const pki = await createTestPki(join(workDir, "pki"));
       const crmToken = randomBytes(16).toString("hex");
       const crm = await startCrmServer({ token: crmToken, pki, onAnswer: opts.onCrmAnswer });
-      undo.push({ what: "CRM stand-in", run: () => crm.stop() });
+      undo.push({ what: "CRM stand-in", done: "stopped the CRM stand-in", run: () => crm.stop() });
       const feedToken = randomBytes(16).toString("hex");
       const feed = await startStatusFeedServer({ pki, token: feedToken });
-      undo.push({ what: "status feed", run: () => feed.stop() });
+      undo.push({ what: "status feed", done: "stopped the status feed", run: () => feed.stop() });
       say(`CRM:    stand-in at ${crm.url}, status feed at ${feed.url} (throwaway CA ${pki.caFile})`);
 
+      step = "starting the daemon";
       const httpPort = await freePort();
       const configFile = writeSidecarConfig(workDir, {
         mysqlUrl: db.url,
@@ -113,21 +142,38 @@ export function prepareDemo(opts: {
       );
       // Its own process group: a Ctrl-C reaches only the demo, which then stops the daemon once.
       const sidecar = await SidecarProcess.start(configFile, logFile, env, SIDECAR_BIN, { detached: true });
-      undo.push({ what: "daemon", run: () => sidecar.stop() });
+      // Last resort if the demo dies without cleaning up: a detached daemon would outlive it.
+      const killOnExit = () => sidecar.child.kill("SIGKILL");
+      process.once("exit", killOnExit);
+      undo.push({
+        what: "daemon",
+        done: "stopped the daemon",
+        run: async () => {
+          await sidecar.stop();
+          process.removeListener("exit", killOnExit);
+        },
+      });
       say(`Daemon: cvety-sidecar run --config ${configFile} (pid ${sidecar.child.pid})`);
 
+      step = "running";
       return { dir: workDir, configFile, logFile, stateDir: join(workDir, "state"), db, crm, feed, sidecar };
     },
     async cleanup({ keep }) {
+      const done: string[] = [];
       while (undo.length > 0) {
-        const step = undo.pop()!;
-        if (keep && step.what === "temp folder") continue;
+        const action = undo.pop()!;
+        if (keep && action.what === "temp folder") {
+          done.push(`kept the temp folder ${dir}`);
+          continue;
+        }
         try {
-          await step.run();
+          await action.run();
+          done.push(action.done);
         } catch (err) {
-          say(`cleanup: stopping the ${step.what} failed: ${(err as Error).message}`);
+          say(`cleanup: the ${action.what} failed: ${(err as Error).message}`);
         }
       }
+      return done;
     },
   };
   return setup;

@@ -22,20 +22,38 @@ export interface DemoCounters {
 const LATEST_EVENTS = 8;
 const PLAIN_SUMMARY_EVERY_S = 5;
 
-export function formatCounters(c: DemoCounters): string[] {
+function count(n: number, what: string): string {
+  return `${n} ${what}${n === 1 ? "" : "s"}`;
+}
+
+function writebackDetail(c: DemoCounters): string {
   const wb = c.writeback;
   const other = [
     wb.unchanged > 0 ? `unchanged ${wb.unchanged}` : "",
     wb.conflict > 0 ? `conflict ${wb.conflict}` : "",
     wb.rejected + wb.refused > 0 ? `refused ${wb.rejected + wb.refused}` : "",
   ].filter(Boolean);
+  return `${wb.applied}${other.length > 0 ? ` (${other.join(", ")})` : ""}`;
+}
+
+/** The panel's counter lines. */
+export function formatCounters(c: DemoCounters): string[] {
   return [
-    `Bitrix → CRM:  orders written ${c.ordersWritten}, status changes in Bitrix ${c.bitrixStatusChanges}` +
-      ` │ CRM received ${c.crmReceived} (${c.crmOrders} orders)` +
-      ` │ outbox pending ${c.outbox.pending}, delivered ${c.outbox.delivered}, dead ${c.outbox.dead}`,
-    `CRM → Bitrix:  status changes in the CRM ${c.crmStatusChanges}` +
-      ` │ applied in Bitrix ${wb.applied}${other.length > 0 ? ` (${other.join(", ")})` : ""}`,
+    `Bitrix → CRM   written in Bitrix: ${count(c.ordersWritten, "new order")}, ${count(c.bitrixStatusChanges, "status change")}`,
+    `               outbox: ${c.outbox.pending} pending, ${c.outbox.delivered} delivered, ${c.outbox.dead} dead` +
+      `   CRM received: ${count(c.crmReceived, "event")} for ${count(c.crmOrders, "order")}`,
+    `CRM → Bitrix   CRM manager: ${count(c.crmStatusChanges, "status change")}   applied in Bitrix: ${writebackDetail(c)}`,
   ];
+}
+
+/** The same as one plain line. */
+export function formatCountersLine(c: DemoCounters): string {
+  return (
+    `-- ${c.elapsedS} s of ${c.durationS}: written ${count(c.ordersWritten, "order")} + ${count(c.bitrixStatusChanges, "status change")}` +
+    ` | outbox ${c.outbox.pending} pending, ${c.outbox.delivered} delivered, ${c.outbox.dead} dead` +
+    ` | CRM received ${c.crmReceived} (${count(c.crmOrders, "order")})` +
+    ` | CRM status changes ${c.crmStatusChanges}, applied in Bitrix ${writebackDetail(c)}`
+  );
 }
 
 function clock(): string {
@@ -69,12 +87,12 @@ export class DemoScreen {
     }
   }
 
-  /** Called every tick: redraws the panel, or every few seconds prints a summary line. */
-  update(c: DemoCounters): void {
+  /** Called every tick: redraws the panel, or every few seconds (`final`: now) prints a summary line. */
+  update(c: DemoCounters, final = false): void {
     if (this.mode !== "live") {
-      if (c.elapsedS - this.lastPlainSummaryS < PLAIN_SUMMARY_EVERY_S) return;
+      if (!final && c.elapsedS - this.lastPlainSummaryS < PLAIN_SUMMARY_EVERY_S) return;
       this.lastPlainSummaryS = c.elapsedS;
-      this.out.write(`-- ${c.elapsedS} s of ${c.durationS}: ${formatCounters(c).join(" │ ")}\n`);
+      this.out.write(`${formatCountersLine(c)}\n`);
       return;
     }
     const width = Math.max(40, this.out.columns ?? 120);

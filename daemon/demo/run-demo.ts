@@ -43,6 +43,13 @@ const INTRO = [
   "  At the end it shows one order of each direction from the data, then removes everything.",
 ];
 
+const MARIADB_HINT = [
+  "The demo needs a MariaDB (or MySQL) it may create a database in, one of:",
+  "  root with an empty password on 127.0.0.1:3306 (a fresh local install),",
+  "  CVETY_TEST_MYSQL_URL=mysql://user:password@host:port (a user that may CREATE and DROP DATABASE),",
+  "  mariadbd installed (e.g. apt install mariadb-server): a private one then runs in a temp folder.",
+];
+
 function describeCrmRequest(request: ReceivedRequest): string {
   const data = (request.body as { data?: Record<string, unknown> } | undefined)?.data;
   const status = request.status === 0 ? "no answer" : String(request.status);
@@ -97,6 +104,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   });
   let reader: DemoStateReader | undefined;
   let exitCode = 1;
+  let cleaned: string[] = [];
   try {
     env = await setup.start();
     const { db, crm, feed, sidecar } = env;
@@ -171,7 +179,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
       await sleep(TICK_MS);
     }
     readOutcomes();
-    screen.update(counters(Date.now() - startedAt));
+    screen.update(counters(Date.now() - startedAt), true);
     screen.freeze();
 
     const stopped = await sidecar.stop();
@@ -195,17 +203,15 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     exitCode = verdict.ok ? 0 : 1;
   } catch (err) {
     screen.freeze();
-    screen.say(`demo failed: ${(err as Error).message}`);
+    screen.say(`demo failed while ${setup.step}: ${(err as Error).message}`);
+    if (setup.step === "finding or starting MariaDB") for (const line of MARIADB_HINT) screen.say(line);
     exitCode = 1;
   } finally {
     reader?.close();
-    await setup.cleanup({ keep: opts.keep });
+    cleaned = await setup.cleanup({ keep: opts.keep });
     process.removeListener("SIGINT", onSignal);
     process.removeListener("SIGTERM", onSignal);
   }
-  screen.say(
-    `Cleaned up: database ${setup.databaseName} dropped, ` +
-      (opts.keep ? `temp folder kept: ${setup.dir}` : `temp folder ${setup.dir ?? "(none)"} removed.`),
-  );
+  if (cleaned.length > 0) screen.say(`Cleaned up: ${cleaned.join(", ")}.`);
   return exitCode;
 }

@@ -73,11 +73,29 @@ test("Ctrl-C stops the demo early and still drops the database, stops the daemon
 
   assert.match(output, /SIGINT: stopping the demo and cleaning up/);
   assert.ok(code === 0 || code === 1, `exit code ${code}\n${output}`);
-  assert.match(output, /Cleaned up: database cvety_demo_\d+ dropped/);
+  assert.match(
+    output,
+    /Cleaned up: stopped the daemon, .*dropped the database cvety_demo_\d+, .*removed the temp folder/,
+  );
   const { database, dir, daemonPid } = namesIn(output);
   assert.equal(await databaseExists(database), false, `${database} dropped`);
   assert.equal(existsSync(dir), false, `${dir} removed`);
   assert.equal(isAlive(daemonPid), false, "daemon stopped");
+});
+
+test("without a MariaDB the demo says what it needs, exits 1 and leaves no temp folder behind", async () => {
+  const r = await runCli(["demo", "--duration", "5"], {
+    env: { CVETY_TEST_MYSQL_URL: "mysql://root:@127.0.0.1:1" },
+  });
+  assert.equal(r.code, 1, r.stdout + r.stderr);
+  assert.match(
+    r.stdout,
+    /demo failed while finding or starting MariaDB: CVETY_TEST_MYSQL_URL points at 127\.0\.0\.1:1/,
+  );
+  assert.match(r.stdout, /The demo needs a MariaDB/);
+  const dir = /Cleaned up: removed the temp folder (\S+)\./.exec(r.stdout)?.[1];
+  assert.ok(dir, r.stdout);
+  assert.equal(existsSync(dir), false);
 });
 
 test("a duration that is not whole seconds from 5 is a usage error", async () => {
