@@ -181,6 +181,9 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     readOutcomes();
     screen.update(counters(Date.now() - startedAt), true);
     screen.freeze();
+    // Closed first, so the daemon is the state database's last connection and folds its WAL in on exit.
+    reader.close();
+    reader = undefined;
 
     const stopped = await sidecar.stop();
     screen.say("");
@@ -189,7 +192,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     for (const line of formatProof(proof)) screen.say(line);
     const verdict = demoVerdict(proof);
     screen.say("");
-    screen.say(`Log:    ${env.logFile}`);
+    screen.say(`Log:    ${env.logFile} (JSON lines)`);
     screen.say(`Outbox: ${env.stateDir}/outbox.db (SQLite)`);
     screen.say(
       opts.keep ? "Look at them with:" : "To look at them yourself, run `cvety-sidecar demo --keep`, then:",
@@ -197,6 +200,9 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     for (const command of ["status", "outbox list", "logs"]) {
       screen.say(`  cvety-sidecar ${command} --config ${env.configFile}`);
     }
+    screen.say(
+      `  sqlite3 ${env.stateDir}/outbox.db "SELECT id, order_id, version, event, state FROM outbox"`,
+    );
     screen.say("");
     if (verdict.ok) screen.say("Both directions seen: Bitrix → CRM and CRM → Bitrix.");
     else for (const line of verdict.missing) screen.say(`Missing: ${line}`);
