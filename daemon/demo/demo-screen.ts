@@ -47,9 +47,9 @@ export function formatCounters(c: DemoCounters): string[] {
 }
 
 /** The same as one plain line. */
-export function formatCountersLine(c: DemoCounters): string {
+export function formatCountersLine(c: DemoCounters, final = false): string {
   return (
-    `-- ${c.elapsedS} s of ${c.durationS}: written ${count(c.ordersWritten, "order")} + ${count(c.bitrixStatusChanges, "status change")}` +
+    `-- ${final ? "at the end" : `${c.elapsedS} s of ${c.durationS}`}: written ${count(c.ordersWritten, "order")} + ${count(c.bitrixStatusChanges, "status change")}` +
     ` | outbox ${c.outbox.pending} pending, ${c.outbox.delivered} delivered, ${c.outbox.dead} dead` +
     ` | CRM received ${c.crmReceived} (${count(c.crmOrders, "order")})` +
     ` | CRM status changes ${c.crmStatusChanges}, applied in Bitrix ${writebackDetail(c)}`
@@ -92,7 +92,7 @@ export class DemoScreen {
     if (this.mode !== "live") {
       if (!final && c.elapsedS - this.lastPlainSummaryS < PLAIN_SUMMARY_EVERY_S) return;
       this.lastPlainSummaryS = c.elapsedS;
-      this.out.write(`${formatCountersLine(c)}\n`);
+      this.out.write(`${formatCountersLine(c, final)}\n`);
       return;
     }
     const width = Math.max(40, this.out.columns ?? 120);

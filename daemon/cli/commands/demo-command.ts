@@ -27,6 +27,7 @@ export function registerDemoCommand(program: Command): void {
 What it needs: Node.js, openssl, and a MariaDB: root with an empty password on 127.0.0.1:3306,
 or CVETY_TEST_MYSQL_URL=mysql://user:pass@host:port, or mariadbd installed (a private one is
 started in a temp folder). It creates the database cvety_demo_<pid> and drops it at the end.
+Meant for a laptop or a test machine, not the shop's host: it uses whatever MariaDB answers there.
 
 On a terminal the live view is redrawn in place; piped, it prints plain lines.
 Ctrl-C stops early and still cleans up (a second Ctrl-C stops at once).
