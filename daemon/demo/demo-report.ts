@@ -133,3 +133,19 @@ export function formatProof(proof: DemoProof): string[] {
   }
   return lines;
 }
+
+/** Where the log and the outbox are, and the commands that read them. */
+export function formatWhereToLook(
+  env: { logFile: string; stateDir: string; configFile: string },
+  kept: boolean,
+): string[] {
+  return [
+    `Log:    ${env.logFile} (JSON lines)`,
+    `Outbox: ${env.stateDir}/outbox.db (SQLite)`,
+    kept ? "Look at them with:" : "To look at them yourself, run `cvety-sidecar demo --keep`, then:",
+    ...["status", "outbox list", "logs"].map(
+      (command) => `  cvety-sidecar ${command} --config ${env.configFile}`,
+    ),
+    `  sqlite3 ${env.stateDir}/outbox.db "SELECT id, order_id, version, event, state FROM outbox"`,
+  ];
+}

@@ -11,7 +11,7 @@ import type { ReceivedRequest } from "../../test/support/crm-server.js";
 import { DemoActivity, statusLabel } from "./demo-activity.js";
 import { type DemoEnvironment, prepareDemo } from "./demo-environment.js";
 import { customerNameOf } from "./demo-orders.js";
-import { demoVerdict, formatProof, gatherProof } from "./demo-report.js";
+import { demoVerdict, formatProof, formatWhereToLook, gatherProof } from "./demo-report.js";
 import { type DemoCounters, DemoScreen } from "./demo-screen.js";
 import { DemoStateReader, type WritebackOutcomeRow } from "./demo-state-reader.js";
 
@@ -107,6 +107,7 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
   let cleaned: string[] = [];
   try {
     env = await setup.start();
+    if (stop.signal.aborted) throw new Error("interrupted");
     const { db, crm, feed, sidecar } = env;
     reader = new DemoStateReader(env.stateDir);
     const activity = new DemoActivity({ db, crm, feed, event: (text) => screen.event(text) });
@@ -192,25 +193,20 @@ export async function runDemo(opts: DemoOptions): Promise<number> {
     for (const line of formatProof(proof)) screen.say(line);
     const verdict = demoVerdict(proof);
     screen.say("");
-    screen.say(`Log:    ${env.logFile} (JSON lines)`);
-    screen.say(`Outbox: ${env.stateDir}/outbox.db (SQLite)`);
-    screen.say(
-      opts.keep ? "Look at them with:" : "To look at them yourself, run `cvety-sidecar demo --keep`, then:",
-    );
-    for (const command of ["status", "outbox list", "logs"]) {
-      screen.say(`  cvety-sidecar ${command} --config ${env.configFile}`);
-    }
-    screen.say(
-      `  sqlite3 ${env.stateDir}/outbox.db "SELECT id, order_id, version, event, state FROM outbox"`,
-    );
+    for (const line of formatWhereToLook(env, opts.keep)) screen.say(line);
     screen.say("");
     if (verdict.ok) screen.say("Both directions seen: Bitrix → CRM and CRM → Bitrix.");
     else for (const line of verdict.missing) screen.say(`Missing: ${line}`);
     exitCode = verdict.ok ? 0 : 1;
   } catch (err) {
     screen.freeze();
-    screen.say(`demo failed while ${setup.step}: ${(err as Error).message}`);
-    if (setup.step === "finding or starting MariaDB") for (const line of MARIADB_HINT) screen.say(line);
+    if (stop.signal.aborted && setup.step !== "running") {
+      // Ctrl-C reaches the whole process group: a tool setup was running (mariadb-install-db) fails too.
+      screen.say(`stopped while ${setup.step}`);
+    } else {
+      screen.say(`demo failed while ${setup.step}: ${(err as Error).message}`);
+      if (setup.step === "finding or starting MariaDB") for (const line of MARIADB_HINT) screen.say(line);
+    }
     exitCode = 1;
   } finally {
     reader?.close();
