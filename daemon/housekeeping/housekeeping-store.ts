@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import type { Statement } from "better-sqlite3";
 import type { StateDb } from "../outbox/open-state-db.js";
 import type { KnownOrder } from "./plan-sweep.js";
@@ -180,14 +181,14 @@ export class HousekeepingStore {
     return this.s.pruneWritebackWrites!.run(cutoffMs, PRUNE_BATCH).changes;
   }
 
-  /** Moves the WAL into the database file and truncates it; `busy` = readers kept part of it. */
-  checkpoint(): { busy: number; walPages: number; checkpointedPages: number } {
-    const [r] = this.db.pragma("wal_checkpoint(TRUNCATE)") as {
-      busy: number;
-      log: number;
-      checkpointed: number;
-    }[];
-    return { busy: r?.busy ?? 0, walPages: r?.log ?? 0, checkpointedPages: r?.checkpointed ?? 0 };
+  /**
+   * Moves the WAL into the database file and truncates it. `busy` = 1: a
+   * reader (a CLI command) held part of it, the WAL stays for the next run.
+   */
+  checkpoint(): { busy: number; walBytesBefore: number; walBytesAfter: number } {
+    const walBytesBefore = walSize(this.db);
+    const [r] = this.db.pragma("wal_checkpoint(TRUNCATE)") as { busy: number }[];
+    return { busy: r?.busy ?? 0, walBytesBefore, walBytesAfter: walSize(this.db) };
   }
 
   /** Lets SQLite refresh the statistics its planner uses (cheap; does only what is due). */
@@ -206,6 +207,14 @@ export class HousekeepingStore {
       pending: this.s.countState!.get("pending") as number,
       writeback: counts(this.s.writebackSince!.all(sinceMs), "outcome"),
     };
+  }
+}
+
+function walSize(db: StateDb): number {
+  try {
+    return statSync(`${db.name}-wal`).size;
+  } catch {
+    return 0;
   }
 }
 

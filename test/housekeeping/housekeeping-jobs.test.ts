@@ -327,6 +327,8 @@ test("checkpoint truncates the WAL; the daily summary counts the last 24 hours",
   const checkpoint = await runCheckpoint(s.store);
   assert.equal(checkpoint.msg, "state checkpointed");
   assert.equal(checkpoint.fields["busy"], 0);
+  assert.ok((checkpoint.fields["walBytesBefore"] as number) > 0, "the writes were in the WAL");
+  assert.equal(checkpoint.fields["walBytesAfter"], 0, "TRUNCATE empties it");
   const summary = await runDailySummary(s.store);
   assert.equal(summary.msg, "daily summary");
   assert.equal(summary.fields["queued"], 1);
