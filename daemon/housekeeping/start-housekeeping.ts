@@ -15,9 +15,16 @@ import type { SweepDeps } from "./sweep-io.js";
 export const HOUSEKEEPING_JOBS = ["sweep", "full_sweep", "prune", "checkpoint", "summary"] as const;
 export type HousekeepingJobName = (typeof HOUSEKEEPING_JOBS)[number];
 
+/** The [capture] settings the sweeps follow (capture's territory, settle time, page size). */
+export interface CaptureLimits {
+  lookback_s: number;
+  settle_ms: number;
+  batch_size: number;
+}
+
 export interface HousekeepingDeps {
   settings: HousekeepingSettings;
-  capture: { lookback_s: number; settle_ms: number; batch_size: number };
+  capture: CaptureLimits;
   mysql: MysqlPool;
   outbox: OutboxStore;
   log: Logger;
@@ -28,9 +35,23 @@ export interface HousekeepingDeps {
 export interface RunningHousekeeping {
   /** The jobs by name (tests and ops may `trigger()` one). */
   jobs: ReadonlyMap<HousekeepingJobName, ScheduledJob>;
+  /**
+   * Hot reload: new schedules and limits apply from the next run (a job
+   * running now finishes with the old ones).
+   */
+  updateSettings(settings: HousekeepingSettings, capture: CaptureLimits): void;
   /** No new runs; a running job is asked to stop and awaited at most graceMs. False if one still runs. */
   stop(graceMs: number): Promise<boolean>;
 }
+
+/** The `*_schedule` key of each job. */
+const SCHEDULE_KEYS: Record<HousekeepingJobName, keyof HousekeepingSettings> = {
+  sweep: "sweep_schedule",
+  full_sweep: "full_sweep_schedule",
+  prune: "prune_schedule",
+  checkpoint: "checkpoint_schedule",
+  summary: "summary_schedule",
+};
 
 /**
  * Builds the housekeeping jobs on the daemon's state connection and
@@ -38,7 +59,9 @@ export interface RunningHousekeeping {
  * Overlap is prevented by ScheduledJob itself, which logs the skipped run.
  */
 export function startHousekeeping(deps: HousekeepingDeps): RunningHousekeeping {
-  const { settings, log } = deps;
+  const { log } = deps;
+  let settings = deps.settings;
+  let capture = deps.capture;
   const store = new HousekeepingStore(deps.outbox.db);
   const sweepDeps: SweepDeps = {
     mysql: deps.mysql,
@@ -49,79 +72,80 @@ export function startHousekeeping(deps: HousekeepingDeps): RunningHousekeeping {
     settleMs: deps.capture.settle_ms,
     onEnqueued: deps.onEnqueued,
   };
-  const definitions: Record<HousekeepingJobName, { schedule: string; fn: JobFn }> = {
-    sweep: {
-      schedule: settings.sweep_schedule,
-      fn: (signal) =>
-        runReconciliationSweep(
-          sweepDeps,
-          { windowHours: settings.sweep_window_hours, pageSize: deps.capture.batch_size },
-          signal,
-        ),
-    },
-    full_sweep: {
-      schedule: settings.full_sweep_schedule,
-      fn: (signal) =>
-        runFullSweep(
-          sweepDeps,
-          { chunkSize: settings.full_sweep_chunk_size, pauseMs: settings.full_sweep_pause_ms },
-          signal,
-        ),
-    },
-    prune: {
-      schedule: settings.prune_schedule,
-      fn: (signal) =>
-        runPrune(
-          store,
-          {
-            keepDeliveredDays: settings.keep_delivered_days,
-            keepAttemptsPerEntry: settings.keep_attempts_per_entry,
-            keepWritebackChangesDays: settings.keep_writeback_changes_days,
-            keepWritebackWritesHours: settings.keep_writeback_writes_hours,
-          },
-          signal,
-        ),
-    },
-    checkpoint: { schedule: settings.checkpoint_schedule, fn: () => runCheckpoint(store) },
-    summary: { schedule: settings.summary_schedule, fn: () => runDailySummary(store) },
+  // Each run reads the settings current at its start.
+  const runs: Record<HousekeepingJobName, JobFn> = {
+    sweep: (signal) =>
+      runReconciliationSweep(
+        sweepDeps,
+        { windowHours: settings.sweep_window_hours, pageSize: capture.batch_size },
+        signal,
+      ),
+    full_sweep: (signal) =>
+      runFullSweep(
+        sweepDeps,
+        { chunkSize: settings.full_sweep_chunk_size, pauseMs: settings.full_sweep_pause_ms },
+        signal,
+      ),
+    prune: (signal) =>
+      runPrune(
+        store,
+        {
+          keepDeliveredDays: settings.keep_delivered_days,
+          keepAttemptsPerEntry: settings.keep_attempts_per_entry,
+          keepWritebackChangesDays: settings.keep_writeback_changes_days,
+          keepWritebackWritesHours: settings.keep_writeback_writes_hours,
+        },
+        signal,
+      ),
+    checkpoint: () => runCheckpoint(store),
+    summary: () => runDailySummary(store),
   };
 
-  const jobs = new Map<HousekeepingJobName, ScheduledJob>();
-  const tasks: ScheduledTask[] = [];
+  const jobs = new Map<HousekeepingJobName, ScheduledJob>(
+    HOUSEKEEPING_JOBS.map((name) => [name, new ScheduledJob(name, runs[name], log)]),
+  );
   const cronLogger = {
     info: (message: string) => log.debug({ component: "housekeeping" }, message),
     debug: (message: string | Error) => log.debug({ component: "housekeeping" }, String(message)),
     warn: (message: string) => log.warn({ component: "housekeeping" }, message),
     error: (message: string | Error) => log.error({ component: "housekeeping" }, String(message)),
   };
-  for (const name of HOUSEKEEPING_JOBS) {
-    const { schedule, fn } = definitions[name];
-    const job = new ScheduledJob(name, fn, log);
-    jobs.set(name, job);
-    if (schedule === "off") continue;
-    const task = createTask(
-      schedule,
-      () => {
-        // Not awaited: node-cron must not wait on a long run; the job guards overlap itself.
-        void job.trigger();
-      },
-      { name: `cvety-sidecar-${name}`, logger: cronLogger, suppressMissedWarning: true },
-    );
-    void task.start();
-    tasks.push(task);
-  }
-  log.info(
-    {
-      component: "housekeeping",
-      schedules: Object.fromEntries(HOUSEKEEPING_JOBS.map((n) => [n, definitions[n].schedule])),
-    },
-    "housekeeping scheduled",
-  );
+  let tasks: ScheduledTask[] = [];
+  const schedule = () => {
+    for (const task of tasks) void task.destroy();
+    tasks = [];
+    const schedules: Record<string, string> = {};
+    for (const [name, job] of jobs) {
+      const expression = String(settings[SCHEDULE_KEYS[name]]);
+      schedules[name] = expression;
+      if (expression === "off") continue;
+      const task = createTask(
+        expression,
+        () => {
+          // Not awaited: node-cron must not wait on a long run; the job guards overlap itself.
+          void job.trigger();
+        },
+        { name: `cvety-sidecar-${name}`, logger: cronLogger, suppressMissedWarning: true },
+      );
+      void task.start();
+      tasks.push(task);
+    }
+    log.info({ component: "housekeeping", schedules }, "housekeeping scheduled");
+  };
+  schedule();
 
   return {
     jobs,
+    updateSettings: (next, nextCapture) => {
+      settings = next;
+      capture = nextCapture;
+      sweepDeps.captureLookbackS = nextCapture.lookback_s;
+      sweepDeps.settleMs = nextCapture.settle_ms;
+      schedule();
+    },
     stop: async (graceMs) => {
       for (const task of tasks) await task.destroy();
+      tasks = [];
       const results = await Promise.all([...jobs.values()].map((j) => j.stop(graceMs)));
       const stillRunning = [...jobs.values()].filter((_, i) => !results[i]).map((j) => j.name);
       if (stillRunning.length > 0)
