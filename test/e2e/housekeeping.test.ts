@@ -10,7 +10,10 @@ import { join } from "node:path";
 import { after, test } from "node:test";
 import { bitrixNow, createOrder, shiftBitrixTime } from "../support/bitrix-writer.js";
 import { runCli, type SidecarProcess } from "../support/sidecar-process.js";
+import { startStatusFeedServer } from "../support/status-feed-server.js";
 import { acceptedVersions, setupSync } from "../support/sync-fixture.js";
+
+const FEED_TOKEN = "test-feed-token-abcdef0123456789";
 
 const ALL_OFF = {
   sweep_schedule: "off",
@@ -137,6 +140,41 @@ test("the full sweep finds an order whose basket changed with neither VERSION no
   assert.ok(
     done.some((l) => l["queued"] === 1 && JSON.stringify(l["orderIds"]) === JSON.stringify([changed])),
   );
+  assert.equal((await sidecar.stop()).code, 0);
+});
+
+test("with write-back on, the sweeps never send the CRM's own status change back", async (t) => {
+  const f = await setupSync(t, { prefix: "sweep_wb" });
+  const feed = await startStatusFeedServer({ pki: f.pki, token: FEED_TOKEN });
+  t.after(() => feed.stop());
+  f.writeConfig({
+    sections: {
+      writeback: {
+        enabled: true,
+        source: "feed",
+        url: feed.url,
+        token: FEED_TOKEN,
+        ca_file: f.pki.caFile,
+        poll_interval_ms: 100,
+        start_from: "beginning",
+      },
+      housekeeping: { ...ALL_OFF, sweep_schedule: "* * * * * *", full_sweep_schedule: "* * * * * *" },
+    },
+  });
+  const id = await createOrder(f.db.pool);
+  const sidecar = await f.startSidecar();
+  await f.crm.waitFor((c) => c.acceptedFor(id).length === 1, 15_000, "order.create");
+  feed.push({ order_id: id, status: "in_transit" });
+  await sidecar.waitForLog((l) => l.msg === "status applied" && l["orderId"] === id, 15_000, "write-back");
+  await waitForRuns(sidecar, "full sweep done", 3);
+  await waitForRuns(sidecar, "reconciliation sweep done", 2);
+  assert.deepEqual(acceptedVersions(f.crm, id), [["order.create", "0"]], "no echo of the CRM's own change");
+  const [row] = await f.db.query<{ STATUS_ID: string; VERSION: number }>(
+    "SELECT STATUS_ID, VERSION FROM b_sale_order WHERE ID = ?",
+    [id],
+  );
+  assert.deepEqual({ ...row }, { STATUS_ID: "DE", VERSION: 1 });
+  assert.ok(!sidecar.logLines().some((l) => l.msg === "order queued by sweep"));
   assert.equal((await sidecar.stop()).code, 0);
 });
 
