@@ -320,6 +320,38 @@ test("prune deletes old delivered rows and their attempts, keeps dead letters, d
   assert.deepEqual(s.state.prepare("SELECT order_id FROM writeback_writes").pluck().all(), [4]);
 });
 
+test("after pruning an order's delivered rows, the sweeps still know it was delivered and send nothing", async (t) => {
+  const now = Date.now();
+  let clock = now - 30 * 86_400_000;
+  const s = await freshState(t, () => clock);
+  const id = await s.order();
+  const r = await readSnapshots(s.pool, [id]);
+  s.outbox.enqueue(r.snapshots.map(outboxSnapshotOf), "capture");
+  s.outbox.recordResults(s.outbox.dueEntries(now, 10).map((e) => attempt(e, "delivered", clock)));
+  clock = now;
+  const pruned = await runPrune(
+    s.store,
+    {
+      keepDeliveredDays: 14,
+      keepAttemptsPerEntry: 50,
+      keepWritebackChangesDays: 30,
+      keepWritebackWritesHours: 168,
+    },
+    never,
+    now,
+  );
+  assert.equal((pruned.fields["deleted"] as Record<string, number>)["deliveredRows"], 1);
+  assert.equal(s.state.prepare("SELECT COUNT(*) FROM outbox").pluck().get(), 0);
+
+  const sweep = await runReconciliationSweep(s.deps, { windowHours: 48, pageSize: 500 }, never);
+  const full = await runFullSweep(s.deps, { chunkSize: 500, pauseMs: 0 }, never);
+  assert.equal(sweep.fields["queued"], 0);
+  assert.equal(sweep.fields["inSync"], 1);
+  assert.equal(full.fields["queued"], 0);
+  assert.equal(full.fields["same"], 1);
+  assert.deepEqual(pendingRows(s.outbox), []);
+});
+
 test("checkpoint truncates the WAL; the daily summary counts the last 24 hours", async (t) => {
   const s = await freshState(t);
   const id = await s.order();
