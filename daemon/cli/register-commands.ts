@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { registerDemoCommand } from "./commands/demo-command.js";
 import { registerInstallCommand } from "./commands/install-command.js";
 import { registerOutboxCommand } from "./commands/outbox-command.js";
 import { registerRunCommand } from "./commands/run-command.js";
@@ -12,4 +13,5 @@ export function registerCommands(program: Command): void {
   registerUninstallCommand(program);
   registerStatusCommand(program);
   registerOutboxCommand(program);
+  registerDemoCommand(program);
 }
