@@ -116,7 +116,9 @@ export function formatOutboxShow(e: OutboxDetail, attempts: AttemptRow[], nowMs:
   if (e.lastResponse !== null) fields.push(["CRM answer", oneLine(e.lastResponse, 400)]);
   const width = Math.max(...fields.map(([k]) => k.length)) + 2;
   const out = fields.map(([k, v]) => `${k.padEnd(width)}${v}`);
-  out.push("", `delivery attempts (${attempts.length}):`);
+  const trimmed =
+    e.attempts > attempts.length ? `, the newest kept of ${e.attempts}: housekeeping trims older ones` : "";
+  out.push("", `delivery attempts (${attempts.length}${trimmed}):`);
   if (attempts.length === 0) out.push("  none yet");
   else {
     const table = formatTable(
