@@ -140,6 +140,7 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
     try {
       http = await startHttpServer(config.http.listen, {
         registry: metrics.registry,
+        wake: () => deliveryLoop.notify(),
         health: () => ({
           version: VERSION,
           pid: process.pid,
