@@ -13,7 +13,6 @@ import { type ConfigDiff, MYSQL_CREDENTIALS_KEY, touches } from "./config-diff.j
  * Applies the live part of a config change to the running parts, each part
  * only when a key it uses changed:
  * - capture: settings, poll interval of its loop;
- * - log level (pino's level is a plain property);
  * - delivery: settings; a new CRM client for a new URL, CA, timeouts or
  *   concurrency; the identity (token, signing secrets, webhook_source);
  * - write-back: settings, status map, poll interval, a new source client for
@@ -73,8 +72,6 @@ export async function applyReload(
     await client?.close();
     throw err;
   }
-
-  if (touches(diff, "log.level")) t.log.level = next.log.level;
 
   if (touches(diff, "capture")) {
     t.capture.updateSettings(next.capture);

@@ -46,8 +46,12 @@ export class ConfigReloader {
     return this.running;
   }
 
-  /** Starts watching the config file (and Bitrix's settings file when the credentials come from it). */
-  watch(): void {
+  /**
+   * Starts watching the config file (and Bitrix's settings file when the
+   * credentials come from it); resolves once the watcher is ready, so a
+   * change made after the daemon said it started is never missed.
+   */
+  watch(): Promise<void> {
     const files = () => this.filesToWatch();
     this.watcher = watch([...new Set(files().map((f) => dirname(f)))], {
       ignoreInitial: true,
@@ -66,6 +70,8 @@ export class ConfigReloader {
     this.watcher.on("error", (err) =>
       this.opts.log.warn({ component: "config", err: describeError(err) }, "config watch failed"),
     );
+    const watcher = this.watcher;
+    return new Promise((resolve) => watcher.once("ready", () => resolve()));
   }
 
   /** Re-reads now (SIGHUP); waits for a reload in progress first. */
@@ -149,6 +155,8 @@ export class ConfigReloader {
       { component: "config", reason, changed: diff.live, needsRestart: diff.needsRestart },
       "config reloaded",
     );
+    // Last, so that "config reloaded" is written even when the new level hides info lines.
+    if (diff.live.includes("log.level")) log.level = kept.log.level;
     return "applied";
   }
 

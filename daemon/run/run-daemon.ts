@@ -249,7 +249,7 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
       ),
     onResult: (result) => metrics.configReloads.inc({ result }),
   });
-  reloader.watch();
+  await reloader.watch();
   log.info(
     {
       version: VERSION,
