@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import mysql from "mysql2/promise";
 import { createOrder } from "../support/bitrix-writer.js";
 import { startCrmServer } from "../support/crm-server.js";
-import { endpointFromEnv } from "../support/mariadb.js";
+import { endpointFromEnv, type TestDatabase } from "../support/mariadb.js";
 import { sampleValue, scrapeMetrics } from "../support/scrape-metrics.js";
 import type { LogLine, SidecarProcess } from "../support/sidecar-process.js";
 import { startStatusFeedServer } from "../support/status-feed-server.js";
@@ -30,12 +30,12 @@ async function nthLog(sidecar: SidecarProcess, msg: string, n: number): Promise<
   return sidecar.logLines().filter((l) => l.msg === msg)[n - 1]!;
 }
 
-async function waitForStatus(f: { db: { query: Function } }, id: number, status: string): Promise<void> {
+async function waitForStatus(db: TestDatabase, id: number, status: string): Promise<void> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const [row] = (await f.db.query("SELECT STATUS_ID FROM b_sale_order WHERE ID = ?", [id])) as Array<{
-      STATUS_ID: string;
-    }>;
+    const [row] = await db.query<{ STATUS_ID: string }>("SELECT STATUS_ID FROM b_sale_order WHERE ID = ?", [
+      id,
+    ]);
     if (row?.STATUS_ID === status) return;
     if (Date.now() > deadline) throw new Error(`order ${id} did not reach ${status} (is ${row?.STATUS_ID})`);
     await sleep(25);
@@ -128,13 +128,13 @@ test("a status map change applies to the next CRM status change without a restar
   const a = await createOrder(f.db.pool);
   const b = await createOrder(f.db.pool);
   feed.push({ order_id: a, status: "assembled" });
-  await waitForStatus(f, a, "CO");
+  await waitForStatus(f.db, a, "CO");
 
   f.writeConfig({ extraToml: '[writeback.status_map]\nassembled = "RD"\n', sections: { writeback } });
   const reloaded = await nthLog(sidecar, "config reloaded", 1);
   assert.deepEqual(reloaded["changed"], ["writeback.status_map.assembled"]);
   feed.push({ order_id: b, status: "assembled" });
-  await waitForStatus(f, b, "RD");
+  await waitForStatus(f.db, b, "RD");
   assert.equal(started(sidecar), 1);
   assert.equal((await sidecar.stop()).code, 0);
 });
