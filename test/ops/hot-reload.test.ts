@@ -159,10 +159,7 @@ test("new MySQL credentials in Bitrix's .settings.php reconnect capture without 
   writeFileSync(join(root, "bitrix", ".settings.php"), settings("an-old-password"));
   const configFile = f.writeConfig({ sections: { bitrix: { root } } });
   // No [mysql] url: the credentials come from .settings.php.
-  writeFileSync(
-    configFile,
-    (await import("node:fs")).readFileSync(configFile, "utf8").replace(/^url = "mysql:.*\n/m, ""),
-  );
+  writeFileSync(configFile, readFileSync(configFile, "utf8").replace(/^url = "mysql:.*\n/m, ""));
   const sidecar = await f.startSidecar();
   await sidecar.waitForLog((l) => l.msg === "capture failed", 10_000, "capture refused by MySQL");
   const id = await createOrder(f.db.pool);
