@@ -6,6 +6,7 @@ import mysql from "mysql2/promise";
 import { bitrixNow, createOrder, shiftBitrixTime } from "../support/bitrix-writer.js";
 import { endpointFromEnv, formatMysqlUrl } from "../support/mariadb.js";
 import { runCli } from "../support/sidecar-process.js";
+import { startStatusFeedServer } from "../support/status-feed-server.js";
 import { type SyncFixture, setupSync } from "../support/sync-fixture.js";
 
 /** The doctor's line for one check ("✔ crm token: accepted ..."), failing the test when absent. */
@@ -172,4 +173,32 @@ test("doctor on an invalid config prints the failed check with key and file, exi
   const config = line(r.stdout, "config");
   assert.match(config, /^✖ config: .*config\.toml: capture\.poll_interval_ms/);
   assert.match(r.stdout, /→ fix capture\.poll_interval_ms in .*config\.toml/);
+});
+
+test("doctor with write-back enabled checks the source: answers with the token, and names a wrong one", async (t) => {
+  const f = await setupSync(t, { prefix: "doctor_wb" });
+  const feed = await startStatusFeedServer({ pki: f.pki, token: "feed-token-0123456789" });
+  t.after(() => feed.stop());
+  const writeback = {
+    enabled: true,
+    source: "feed",
+    url: feed.url,
+    token: "feed-token-0123456789",
+    ca_file: f.pki.caFile,
+  };
+  f.writeConfig({ sections: { writeback } });
+  let r = await doctor(f);
+  assert.match(
+    line(r.stdout, "writeback source"),
+    /^✔ writeback source: feed at https:\/\/127\.0\.0\.1:\d+ answers/,
+  );
+  assert.match(line(r.stdout, "mysql grants"), /^✔ .*holds what capture and write-back needs/);
+  assert.match(line(r.stdout, "bitrix tables"), /^✔ .*\(write-back included\)/);
+
+  f.writeConfig({ sections: { writeback: { ...writeback, token: "wrong-feed-token" } } });
+  r = await doctor(f);
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(line(r.stdout, "writeback source"), /^✖ writeback source: feed at .*401/);
+  assert.match(r.stdout, /→ set \[writeback\] token/);
+  assert.doesNotMatch(r.stdout, /wrong-feed-token/);
 });
