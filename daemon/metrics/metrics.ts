@@ -110,5 +110,7 @@ export function createMetrics(): Metrics {
   }
   for (const outcome of WRITEBACK_OUTCOMES) metrics.writebackResults.inc({ outcome }, 0);
   for (const state of ["pending", "delivered", "dead"]) metrics.outboxEntries.set({ state }, 0);
+  for (const result of ["applied", "unchanged", "refused", "failed"])
+    metrics.configReloads.inc({ result }, 0);
   return metrics;
 }

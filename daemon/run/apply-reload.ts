@@ -44,15 +44,8 @@ export async function applyReload(
   next: Config,
   diff: ConfigDiff,
 ): Promise<void> {
-  const newClient = touches(
-    diff,
-    "crm.url",
-    "crm.ca_file",
-    "crm.connect_timeout_ms",
-    "crm.headers_timeout_ms",
-    "crm.body_timeout_ms",
-    "delivery.concurrency",
-  );
+  // Any [crm] change gets a new client: a delivery paused by a 401 then probes at once with the new token.
+  const newClient = touches(diff, "crm", "delivery.concurrency");
   const newSource =
     t.writeback !== undefined &&
     touches(

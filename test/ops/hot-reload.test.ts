@@ -173,3 +173,20 @@ test("new MySQL credentials in Bitrix's .settings.php reconnect capture without 
   assert.equal(started(sidecar), 1);
   assert.equal((await sidecar.stop()).code, 0);
 });
+
+test("delivery paused by a wrong token resumes as soon as the file has the right one", async (t) => {
+  const f = await setupSync(t, { prefix: "reload_token" });
+  // Probes a minute apart: only the reload itself can resume delivery within the test's wait.
+  const sections = { delivery: { pause_probe_ms: 60_000 } };
+  f.writeConfig({ crmToken: "a-wrong-token", sections });
+  const sidecar = await f.startSidecar();
+  const id = await createOrder(f.db.pool);
+  await sidecar.waitForLog((l) => l.msg === "delivery paused", 10_000, "pause on 401");
+
+  f.writeConfig({ crmToken: f.crm.token, sections });
+  const reloaded = await nthLog(sidecar, "config reloaded", 1);
+  assert.deepEqual(reloaded["changed"], ["crm.token"]);
+  await f.crm.waitFor((c) => c.acceptedFor(id).length === 1, 10_000, "delivery after the token fix");
+  assert.equal(started(sidecar), 1);
+  assert.equal((await sidecar.stop()).code, 0);
+});
