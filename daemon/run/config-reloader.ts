@@ -17,6 +17,9 @@ import { type ConfigDiff, diffConfig, keepRestartKeys } from "./config-diff.js";
 /** Editors write a file in several steps within a few milliseconds. */
 export const RELOAD_DEBOUNCE_MS = 300;
 
+/** The watcher scans two small folders; this is only a bound, never expected. */
+const WATCH_READY_TIMEOUT_MS = 5_000;
+
 export type ReloadResult = "applied" | "unchanged" | "refused" | "failed";
 
 export interface ConfigReloaderOptions {
@@ -71,7 +74,14 @@ export class ConfigReloader {
       this.opts.log.warn({ component: "config", err: describeError(err) }, "config watch failed"),
     );
     const watcher = this.watcher;
-    return new Promise((resolve) => watcher.once("ready", () => resolve()));
+    // Never hold the start back for long: a slow scan only delays noticing changes, SIGHUP still works.
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, WATCH_READY_TIMEOUT_MS).unref();
+      watcher.once("ready", () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   /** Re-reads now (SIGHUP); waits for a reload in progress first. */

@@ -3,6 +3,7 @@ import {
   sidecarGrants,
   type TableGrant,
 } from "../../../installer/mysql/sidecar-grants.js";
+import { describeTarget } from "../../../installer/preflight/mysql-checks.js";
 import { wallClockNow } from "../../capture/bitrix-datetime.js";
 import type { Config, MysqlTarget } from "../../config/config-schema.js";
 import { describeError } from "../../errors.js";
@@ -34,8 +35,7 @@ import {
 
 /** "bitrix0@localhost:3306/sitemanager (credentials from config)": never the password. */
 export function describeMysqlTarget(t: MysqlTarget): string {
-  const where = t.socketPath === undefined ? `${t.host}:${t.port}` : t.socketPath;
-  return `${t.user}@${where}/${t.database} (credentials from ${t.source})`;
+  return `${describeTarget(t)} (credentials from ${t.source})`;
 }
 
 export async function checkMysqlReachable(db: Queryable, target: MysqlTarget): Promise<CheckResult> {
