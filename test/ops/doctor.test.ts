@@ -202,3 +202,18 @@ test("doctor with write-back enabled checks the source: answers with the token, 
   assert.match(r.stdout, /→ set \[writeback\] token/);
   assert.doesNotMatch(r.stdout, /wrong-feed-token/);
 });
+
+test("doctor with MySQL unreachable fails that check and skips the ones that need it, exit 1", async (t) => {
+  const f = await setupSync(t, { prefix: "doctor_down" });
+  // A port nothing listens on: the connection is refused at once.
+  f.writeConfig({ mysqlUrl: f.db.url.replace(/:(\d+)\//, ":1/") });
+  const r = await doctor(f);
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(
+    line(r.stdout, "mysql reachable"),
+    /^✖ mysql reachable: cannot connect to .*@127\.0\.0\.1:1\/.*ECONNREFUSED/,
+  );
+  for (const check of ["mysql grants", "bitrix tables", "mysql clock", "bitrix DATE_UPDATE"])
+    assert.match(line(r.stdout, check), /^- .*MySQL unreachable/, check);
+  assert.match(line(r.stdout, "crm token"), /^✔ /, "the CRM is checked all the same");
+});
