@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { registerDemoCommand } from "./commands/demo-command.js";
 import { registerDoctorCommand } from "./commands/doctor-command.js";
 import { registerInstallCommand } from "./commands/install-command.js";
 import { registerRunCommand } from "./commands/run-command.js";
@@ -9,5 +10,6 @@ export function registerCommands(program: Command): void {
   registerRunCommand(program);
   registerInstallCommand(program);
   registerUninstallCommand(program);
+  registerDemoCommand(program);
   registerDoctorCommand(program);
 }

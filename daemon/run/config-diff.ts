@@ -25,6 +25,12 @@ export const RESTART_KEYS: readonly string[] = [
   "writeback.dry_run",
 ];
 
+/** Whole sections a running daemon cannot change (their jobs are scheduled at start). */
+export const RESTART_SECTIONS: readonly string[] = ["housekeeping"];
+
+/** Fields of Config that are not TOML sections (resolved at load, compared on their own). */
+const RESOLVED_FIELDS = new Set(["file", "mysqlTarget", "statusMap", "timezone"]);
+
 export interface ConfigDiff {
   /** Every key that differs, sorted. */
   changed: string[];
@@ -36,20 +42,12 @@ export interface ConfigDiff {
 
 export function diffConfig(old: Config, next: Config): ConfigDiff {
   const changed = new Set<string>();
-  const sections = [
-    "bitrix",
-    "mysql",
-    "crm",
-    "capture",
-    "delivery",
-    "writeback",
-    "state",
-    "log",
-    "http",
-  ] as const;
+  const sections = new Set(
+    [...Object.keys(old), ...Object.keys(next)].filter((k) => !RESOLVED_FIELDS.has(k)),
+  );
   for (const section of sections) {
-    const a = old[section] as Record<string, unknown>;
-    const b = next[section] as Record<string, unknown>;
+    const a = sectionOf(old, section);
+    const b = sectionOf(next, section);
     for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
       if (section === "writeback" && key === "status_map") continue;
       if (!sameValue(a[key], b[key])) changed.add(`${section}.${key}`);
@@ -60,13 +58,19 @@ export function diffConfig(old: Config, next: Config): ConfigDiff {
   if (!sameTarget(old.mysqlTarget, next.mysqlTarget)) changed.add(MYSQL_CREDENTIALS_KEY);
   if (old.timezone !== next.timezone) changed.add("bitrix.timezone");
   const all = [...changed].sort();
-  const restart = (k: string) => RESTART_KEYS.includes(k);
+  const restart = (k: string) =>
+    RESTART_KEYS.includes(k) || RESTART_SECTIONS.some((s) => k.startsWith(`${s}.`));
   return { changed: all, live: all.filter((k) => !restart(k)), needsRestart: all.filter(restart) };
 }
 
 /** True when any of `keys` (or a key under one of them) changed. */
 export function touches(diff: ConfigDiff, ...keys: string[]): boolean {
   return diff.live.some((k) => keys.some((p) => k === p || k.startsWith(`${p}.`)));
+}
+
+function sectionOf(config: Config, section: string): Record<string, unknown> {
+  const value = (config as unknown as Record<string, unknown>)[section];
+  return value !== null && typeof value === "object" ? (value as Record<string, unknown>) : {};
 }
 
 function sameTarget(a: MysqlTarget, b: MysqlTarget): boolean {
@@ -94,6 +98,10 @@ export function keepRestartKeys(running: Config, next: Config): Config {
   for (const dotted of RESTART_KEYS) {
     const [section, key] = dotted.split(".") as [keyof Config, string];
     (kept[section] as Record<string, unknown>)[key] = (running[section] as Record<string, unknown>)[key];
+  }
+  for (const section of RESTART_SECTIONS) {
+    const value = (running as unknown as Record<string, unknown>)[section];
+    if (value !== undefined) (kept as unknown as Record<string, unknown>)[section] = structuredClone(value);
   }
   kept.timezone = running.timezone;
   return kept;

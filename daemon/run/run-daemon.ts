@@ -4,6 +4,7 @@ import { loadConfig } from "../config/load-config.js";
 import { CrmClient } from "../delivery/crm-client.js";
 import { DeliveryService } from "../delivery/delivery-service.js";
 import { describeError, SidecarError } from "../errors.js";
+import { startHousekeeping } from "../housekeeping/start-housekeeping.js";
 import { type RunningHttpServer, startHttpServer } from "../http/http-server.js";
 import { createLogger, type LogHandle } from "../log/create-logger.js";
 import { WorkerLoop } from "../loop/worker-loop.js";
@@ -221,6 +222,15 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
   captureLoop.start();
   deliveryLoop.start();
   writebackLoop?.start();
+  // Housekeeping ([housekeeping] schedules, node-cron): sweeps, prune, checkpoint, daily summary.
+  const housekeeping = startHousekeeping({
+    settings: config.housekeeping,
+    capture: config.capture,
+    mysql,
+    outbox,
+    log,
+    onEnqueued: () => deliveryLoop.notify(),
+  });
 
   // Hot reload: the config file (and Bitrix's .settings.php when the credentials come from it), or SIGHUP.
   const reloader = new ConfigReloader({
@@ -288,7 +298,12 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
       stopping = true;
       log.info({ inflight: delivery.inflightCount }, "stopping");
       await reloader.close();
-      await Promise.all([captureLoop.stop(), deliveryLoop.stop(), writebackLoop?.stop()]);
+      await Promise.all([
+        captureLoop.stop(),
+        deliveryLoop.stop(),
+        writebackLoop?.stop(),
+        housekeeping.stop(config.delivery.shutdown_grace_ms),
+      ]);
       const drained = await delivery.drain(config.delivery.shutdown_grace_ms);
       if (!drained)
         log.warn(

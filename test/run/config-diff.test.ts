@@ -65,3 +65,9 @@ test("restart keys keep their running values, so a later reload still reports th
   assert.equal(kept.log.level, "debug");
   assert.deepEqual(diffConfig(kept, next).needsRestart, ["state.dir", "writeback.dry_run"]);
 });
+
+test("[housekeeping] schedules are set at start: a change there needs a restart", () => {
+  const diff = diffConfig(config(), config({ housekeeping: { sweep_schedule: "*/10 * * * *" } }));
+  assert.deepEqual(diff.needsRestart, ["housekeeping.sweep_schedule"]);
+  assert.deepEqual(diff.live, []);
+});
