@@ -116,10 +116,17 @@ export class ConfigReloader {
   private async reloadOnce(reason: string): Promise<ReloadResult> {
     if (this.closed) return "unchanged";
     const { log } = this.opts;
-    const result = await this.tryReload(reason);
+    let result: ReloadResult;
+    try {
+      result = await this.tryReload(reason);
+      if (result === "applied") this.rewatch();
+    } catch (err) {
+      // A reload is never worth the daemon: whatever went wrong, the running config stays.
+      log.error({ component: "config", reason, err: describeError(err) }, "config reload failed");
+      result = "failed";
+    }
     this.opts.onResult?.(result);
-    if (result === "applied") this.rewatch();
-    else if (result === "failed")
+    if (result === "failed")
       log.warn({ component: "config" }, "config reload failed, keeping the running config");
     return result;
   }
