@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { registerDemoCommand } from "./commands/demo-command.js";
+import { registerDoctorCommand } from "./commands/doctor-command.js";
 import { registerInstallCommand } from "./commands/install-command.js";
 import { registerOutboxCommand } from "./commands/outbox-command.js";
 import { registerRunCommand } from "./commands/run-command.js";
@@ -14,4 +15,5 @@ export function registerCommands(program: Command): void {
   registerStatusCommand(program);
   registerOutboxCommand(program);
   registerDemoCommand(program);
+  registerDoctorCommand(program);
 }

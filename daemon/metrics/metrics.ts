@@ -1,4 +1,8 @@
 import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { WRITEBACK_OUTCOMES } from "../writeback/writeback-store.js";
+
+/** Every `result` of a delivery attempt (classify-response.ts kinds). */
+export const DELIVERY_RESULTS = ["delivered", "retry", "crm_error", "rejected", "endpoint"] as const;
 
 /**
  * Prometheus metrics (DESIGN: names prefixed cvety_sidecar_). Parts update
@@ -19,12 +23,13 @@ export interface Metrics {
   deliveryPaused: Gauge;
   writebackResults: Counter<"outcome">;
   writebackPaused: Gauge;
+  configReloads: Counter<"result">;
 }
 
 export function createMetrics(): Metrics {
   const registry = new Registry();
   const p = "cvety_sidecar_";
-  return {
+  const metrics: Metrics = {
     registry,
     outboxEntries: new Gauge({
       name: `${p}outbox_entries`,
@@ -91,5 +96,21 @@ export function createMetrics(): Metrics {
       help: "1 while write-back is paused (MySQL unreachable, a missing grant, the CRM source failing)",
       registers: [registry],
     }),
+    configReloads: new Counter({
+      name: `${p}config_reloads_total`,
+      help: "Config reloads by result (applied, unchanged, refused, failed)",
+      labelNames: ["result"],
+      registers: [registry],
+    }),
   };
+  // Every known label value from the start, at 0: rate() and alerts see a series before the first event.
+  for (const result of DELIVERY_RESULTS) {
+    metrics.deliveries.inc({ result }, 0);
+    metrics.deliveryDuration.zero({ result });
+  }
+  for (const outcome of WRITEBACK_OUTCOMES) metrics.writebackResults.inc({ outcome }, 0);
+  for (const state of ["pending", "delivered", "dead"]) metrics.outboxEntries.set({ state }, 0);
+  for (const result of ["applied", "unchanged", "refused", "failed"])
+    metrics.configReloads.inc({ result }, 0);
+  return metrics;
 }

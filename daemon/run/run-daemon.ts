@@ -1,5 +1,6 @@
 import { CaptureService } from "../capture/capture-service.js";
 import type { Config } from "../config/config-schema.js";
+import { loadConfig } from "../config/load-config.js";
 import { CrmClient } from "../delivery/crm-client.js";
 import { DeliveryService } from "../delivery/delivery-service.js";
 import { describeError, SidecarError } from "../errors.js";
@@ -9,12 +10,15 @@ import { createLogger, type LogHandle } from "../log/create-logger.js";
 import { WorkerLoop } from "../loop/worker-loop.js";
 import { createMetrics } from "../metrics/metrics.js";
 import { createMysqlPool, selectStrings } from "../mysql/create-mysql-pool.js";
+import { swappablePool } from "../mysql/swappable-pool.js";
 import { openStateDb } from "../outbox/open-state-db.js";
 import { OutboxStore } from "../outbox/outbox-store.js";
 import { VERSION } from "../version.js";
 import { createChangeSource } from "../writeback/create-change-source.js";
 import { WritebackService } from "../writeback/writeback-service.js";
 import { openWritebackStore } from "../writeback/writeback-store.js";
+import { applyReload } from "./apply-reload.js";
+import { ConfigReloader, type ReloadResult } from "./config-reloader.js";
 import { acquireStateLock } from "./state-lock.js";
 
 export interface RunningDaemon {
@@ -22,6 +26,8 @@ export interface RunningDaemon {
   stop(): Promise<void>;
   /** Reopen the log file (SIGHUP after logrotate). */
   reopenLog(): void;
+  /** Re-read the config and apply what can change live (SIGHUP; file changes do it on their own). */
+  reload(reason: string): Promise<ReloadResult>;
   logHandle: LogHandle;
   httpAddress: string | undefined;
 }
@@ -53,10 +59,14 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
   const db = openStateDb(config.state.dir);
   const outbox = new OutboxStore(db);
   const metrics = createMetrics();
-  const mysql = createMysqlPool(config.mysqlTarget, {
-    connectTimeoutMs: config.mysql.connect_timeout_ms,
-    poolSize: config.mysql.pool_size,
-  });
+  // Swappable: a hot reload with new credentials replaces the connections under every holder.
+  const mysqlSwap = swappablePool(
+    createMysqlPool(config.mysqlTarget, {
+      connectTimeoutMs: config.mysql.connect_timeout_ms,
+      poolSize: config.mysql.pool_size,
+    }),
+  );
+  const mysql = mysqlSwap.pool;
   const startedAt = Date.now();
   let stopping = false;
 
@@ -102,12 +112,16 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
   // connections (one per order written at once, one for reads), so a burst of CRM changes never
   // makes capture wait for a connection.
   const writebackStore = config.writeback.enabled ? openWritebackStore(config.state.dir) : undefined;
-  const writebackMysql = writebackStore
-    ? createMysqlPool(config.mysqlTarget, {
-        connectTimeoutMs: config.mysql.connect_timeout_ms,
-        poolSize: config.writeback.concurrency + 1,
-      })
+  const writebackPoolSize = config.writeback.concurrency + 1;
+  const writebackMysqlSwap = writebackStore
+    ? swappablePool(
+        createMysqlPool(config.mysqlTarget, {
+          connectTimeoutMs: config.mysql.connect_timeout_ms,
+          poolSize: writebackPoolSize,
+        }),
+      )
     : undefined;
+  const writebackMysql = writebackMysqlSwap?.pool;
   const writeback =
     writebackStore && writebackMysql
       ? new WritebackService({
@@ -218,6 +232,35 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
     log,
     onEnqueued: () => deliveryLoop.notify(),
   });
+
+  // Hot reload: the config file (and Bitrix's .settings.php when the credentials come from it), or SIGHUP.
+  const reloader = new ConfigReloader({
+    initial: config,
+    log,
+    load: () => loadConfig({ path: config.file }),
+    apply: (running, next, diff) =>
+      applyReload(
+        {
+          log,
+          capture,
+          captureLoop,
+          delivery,
+          crmClientFor,
+          writeback,
+          writebackLoop,
+          createChangeSource,
+          mysqlPools: [
+            { swap: mysqlSwap, poolSize: config.mysql.pool_size },
+            ...(writebackMysqlSwap ? [{ swap: writebackMysqlSwap, poolSize: writebackPoolSize }] : []),
+          ],
+        },
+        running,
+        next,
+        diff,
+      ),
+    onResult: (result) => metrics.configReloads.inc({ result }),
+  });
+  await reloader.watch();
   log.info(
     {
       version: VERSION,
@@ -250,10 +293,12 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
       logHandle.reopen();
       log.info("log file reopened");
     },
+    reload: (reason) => reloader.reload(reason),
     stop: async () => {
       if (stopping) return;
       stopping = true;
       log.info({ inflight: delivery.inflightCount }, "stopping");
+      await reloader.close();
       await Promise.all([
         captureLoop.stop(),
         deliveryLoop.stop(),

@@ -64,7 +64,9 @@ export class WritebackService {
   private readonly refusedLogged = new Set<string>();
   lastPollAt: number | undefined;
 
-  constructor(private readonly deps: WritebackDeps) {
+  private retiredSources: ChangeSource[] = [];
+
+  constructor(private deps: WritebackDeps) {
     this.clock = deps.clock ?? Date.now;
     // A pause belongs to the process that saw it; a restart (say, with the grant fixed) tries again.
     deps.store.setPause(undefined);
@@ -76,6 +78,7 @@ export class WritebackService {
   }
 
   async tick(): Promise<{ nextDelayMs?: number }> {
+    await this.closeRetiredSources();
     try {
       await this.poll();
     } catch (err) {
@@ -92,7 +95,23 @@ export class WritebackService {
   }
 
   async close(): Promise<void> {
+    await this.closeRetiredSources();
     await this.deps.source.close();
+  }
+
+  /**
+   * Hot reload: new settings, status map or source. A replaced source is
+   * closed at the next tick (ticks never overlap, so nothing uses it then).
+   */
+  async update(next: Partial<Pick<WritebackDeps, "settings" | "statusMap" | "source">>): Promise<void> {
+    if (next.source && next.source !== this.deps.source) this.retiredSources.push(this.deps.source);
+    this.deps = { ...this.deps, ...next };
+  }
+
+  private async closeRetiredSources(): Promise<void> {
+    const retired = this.retiredSources;
+    this.retiredSources = [];
+    await Promise.all(retired.map((s) => s.close().catch(() => undefined)));
   }
 
   private async poll(): Promise<void> {

@@ -17,7 +17,13 @@ export function registerRunCommand(program: Command): void {
 Signals:
   SIGTERM, SIGINT  stop gracefully: loops end, deliveries in flight finish (at most
                    [delivery] shutdown_grace_ms), pools close; a second signal exits at once
-  SIGHUP           reopen the log file (logrotate)
+  SIGHUP           reopen the log file (logrotate) and re-read the config
+
+Hot reload: a change to the config file (or to Bitrix's .settings.php when the MySQL
+credentials come from it) applies without a restart: intervals, log level, status map,
+CRM URL/token/CA, delivery and write-back settings, MySQL credentials. state.dir,
+http.listen, log.file, mysql.pool_size and a few others are logged as "needs a
+restart". An invalid file is logged with the key and ignored; the running config stays.
 
 Example:
   cvety-sidecar run --config /etc/cvety-sidecar/config.toml`,
@@ -51,7 +57,10 @@ Example:
       };
       process.on("SIGTERM", onStop);
       process.on("SIGINT", onStop);
-      process.on("SIGHUP", () => daemon?.reopenLog());
+      process.on("SIGHUP", () => {
+        daemon?.reopenLog();
+        void daemon?.reload("SIGHUP");
+      });
 
       daemon = await runDaemon(config);
       const running = daemon;
