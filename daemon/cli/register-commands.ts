@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { registerInstallCommand } from "./commands/install-command.js";
+import { registerLogsCommand } from "./commands/logs-command.js";
 import { registerRunCommand } from "./commands/run-command.js";
 import { registerUninstallCommand } from "./commands/uninstall-command.js";
 
@@ -8,4 +9,5 @@ export function registerCommands(program: Command): void {
   registerRunCommand(program);
   registerInstallCommand(program);
   registerUninstallCommand(program);
+  registerLogsCommand(program);
 }
