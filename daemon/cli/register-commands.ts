@@ -1,6 +1,7 @@
 import type { Command } from "commander";
 import { registerInstallCommand } from "./commands/install-command.js";
 import { registerLogsCommand } from "./commands/logs-command.js";
+import { registerResyncCommand } from "./commands/resync-command.js";
 import { registerRunCommand } from "./commands/run-command.js";
 import { registerUninstallCommand } from "./commands/uninstall-command.js";
 
@@ -10,4 +11,5 @@ export function registerCommands(program: Command): void {
   registerInstallCommand(program);
   registerUninstallCommand(program);
   registerLogsCommand(program);
+  registerResyncCommand(program);
 }
