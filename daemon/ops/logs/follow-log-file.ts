@@ -45,6 +45,8 @@ interface Tracked {
   pos: number;
   /** The FINGERPRINT_BYTES before `pos`. */
   fp: Buffer;
+  /** The file's first bytes (up to FINGERPRINT_BYTES), once seen: a truncation changes them. */
+  head: Buffer;
 }
 
 export async function followLogFile(opts: FollowOptions): Promise<void> {
@@ -73,6 +75,7 @@ class LogFollower {
         dev: s.dev,
         pos: this.opts.start.pos,
         fp: await fingerprint(this.opts.start.file, this.opts.start.pos),
+        head: await headOf(this.opts.start.file),
       };
     }
     while (!this.opts.signal.aborted) {
@@ -96,7 +99,17 @@ class LogFollower {
   async poll(): Promise<void> {
     await this.checkPath();
     const sizes = await Promise.all(
-      [...this.retired, ...(this.current ? [this.current] : [])].map(async (t) => (await t.file.stat()).size),
+      [...this.retired, ...(this.current ? [this.current] : [])].map(async (t) => {
+        const size = (await t.file.stat()).size;
+        // Remember how a file begins as soon as it has data, even before it is read: if it is
+        // copied and truncated before we get to it, the copy is recognised by these bytes.
+        if (t.head.length < FINGERPRINT_BYTES && size > t.head.length) {
+          const head = await headOf(t.file);
+          // Only a longer view of the same beginning; different bytes mean a truncation, found below.
+          if (head.subarray(0, t.head.length).equals(t.head)) t.head = head;
+        }
+        return size;
+      }),
     );
     // A file is complete once any newer file has data: check that BEFORE reading it, or a line the daemon
     // wrote to it between our read and its switch would come out after the newer file's lines.
@@ -135,7 +148,14 @@ class LogFollower {
     }
     const opened = await file.stat();
     if (this.current) this.retired.push(this.current);
-    this.current = { file, ino: opened.ino, dev: opened.dev, pos: 0, fp: Buffer.alloc(0) };
+    this.current = {
+      file,
+      ino: opened.ino,
+      dev: opened.dev,
+      pos: 0,
+      fp: Buffer.alloc(0),
+      head: await headOf(file),
+    };
   }
 
   /** Emits the complete lines after `t.pos`; `final`: the file will not grow, emit a last unterminated line too. */
@@ -145,6 +165,7 @@ class LogFollower {
       await this.recoverFromCopy(t);
       t.pos = 0;
       t.fp = Buffer.alloc(0);
+      t.head = await headOf(t.file);
     }
     const end = (await t.file.stat()).size;
     if (end <= t.pos) return;
@@ -156,13 +177,12 @@ class LogFollower {
     }
   }
 
-  /** Shrunk below our offset, or the bytes before it are no longer the ones we read. */
+  /** Shrunk below our offset, or its first bytes or those before our offset are no longer the ones seen. */
   private async wasTruncated(t: Tracked, size: number): Promise<boolean> {
-    if (size < t.pos) return true;
+    if (size < t.pos || size < t.head.length) return true;
+    if (t.head.length > 0 && !(await bytesAt(t.file, 0, t.head.length)).equals(t.head)) return true;
     if (t.fp.length === 0) return false;
-    const now = Buffer.alloc(t.fp.length);
-    const { bytesRead } = await t.file.read(now, 0, t.fp.length, t.pos - t.fp.length);
-    return bytesRead !== t.fp.length || !now.equals(t.fp);
+    return !(await bytesAt(t.file, t.pos - t.fp.length, t.fp.length)).equals(t.fp);
   }
 
   /**
@@ -170,7 +190,7 @@ class LogFollower {
    * Finds the uncompressed sibling holding the same bytes before our offset and reads the rest from it.
    */
   private async recoverFromCopy(t: Tracked): Promise<void> {
-    if (t.pos === 0) return;
+    if (t.head.length === 0) return; // never saw a byte of it: nothing to recognise a copy by
     const dir = dirname(this.opts.path);
     const base = basename(this.opts.path);
     let names: string[];
@@ -196,8 +216,8 @@ class LogFollower {
       const copy = await open(join(dir, c.name), "r").catch(() => undefined);
       if (!copy) continue;
       try {
-        const fp = await fingerprint(copy, t.pos);
-        if (!fp.equals(t.fp)) continue;
+        if (!(await bytesAt(copy, 0, t.head.length)).equals(t.head)) continue;
+        if (!(await fingerprint(copy, t.pos)).equals(t.fp)) continue;
         const end = (await copy.stat()).size;
         const { partial } = await readLinesForward(copy, t.pos, end, this.opts.onLine);
         if (partial.length > 0) await this.opts.onLine(partial.toString("utf8"));
@@ -212,10 +232,20 @@ class LogFollower {
   }
 }
 
-async function fingerprint(file: FileHandle, pos: number): Promise<Buffer> {
+/** The FINGERPRINT_BYTES before `pos`. */
+function fingerprint(file: FileHandle, pos: number): Promise<Buffer> {
   const len = Math.min(FINGERPRINT_BYTES, pos);
-  if (len === 0) return Buffer.alloc(0);
+  return bytesAt(file, pos - len, len);
+}
+
+/** The first FINGERPRINT_BYTES of the file (fewer if it is shorter). */
+function headOf(file: FileHandle): Promise<Buffer> {
+  return bytesAt(file, 0, FINGERPRINT_BYTES);
+}
+
+async function bytesAt(file: FileHandle, pos: number, len: number): Promise<Buffer> {
+  if (len <= 0) return Buffer.alloc(0);
   const buf = Buffer.alloc(len);
-  const { bytesRead } = await file.read(buf, 0, len, pos - len);
+  const { bytesRead } = await file.read(buf, 0, len, pos);
   return buf.subarray(0, bytesRead);
 }

@@ -25,8 +25,8 @@ export async function resolveLogFile(opts: {
     const fallback = await logFileFromToml(resolveConfigPath(opts.config));
     if (fallback === undefined) throw err;
     file = fallback;
-    const first = err.message.split("\n")[0];
-    return checked(file, `the config does not load (${first}); reading ${file} anyway`);
+    const problems = err.message.split("\n").join("; ");
+    return checked(file, `the config does not load (${problems}); reading ${file} anyway`);
   }
   return checked(file);
 }
