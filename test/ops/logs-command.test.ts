@@ -118,7 +118,7 @@ test("logs prints the JSON log as readable lines and filters it by level, order 
   assert.match(lines[4]!, / DEBUG orders still moving {2}orders=122401,122403$/);
   assert.match(lines[5]!, / ERROR delivery paused {2}reason="HTTP 401" probeIn=30s$/);
   assert.doesNotMatch(all.stdout, /pid|4242|hostname|component/, "pid, hostname and component are left out");
-  assert.doesNotMatch(all.stdout, /\u001b\[/, "no colours when stdout is not a terminal");
+  assert.ok(!all.stdout.includes("\u001b["), "no colours when stdout is not a terminal");
 
   const warn = await runCli(["logs", "--file", file, "--level", "warn"], { env: UTC });
   assert.deepEqual(
@@ -164,6 +164,31 @@ test("logs prints the JSON log as readable lines and filters it by level, order 
 
   const last = await runCli(["logs", "--file", file, "-n", "1"], { env: UTC });
   assert.match(last.stdout, /^\S+ \S+ ERROR delivery paused/);
+});
+
+test("logs colours levels on a terminal, and not with NO_COLOR", async (t) => {
+  const dir = tempDir(t);
+  const file = join(dir, "sidecar.log");
+  writeFileSync(file, sampleLog(Date.now()));
+  // script(1) gives the command a pseudo-terminal as stdout.
+  const onTty = (env: NodeJS.ProcessEnv) =>
+    execFileAsync(
+      "script",
+      ["-q", "-e", "-c", `${process.execPath} ${SIDECAR_BIN} logs --file ${file} --level warn`, "/dev/null"],
+      {
+        env: { ...process.env, TZ: "UTC", ...env },
+      },
+    );
+  const coloured = await onTty({ NO_COLOR: "" });
+  const ESC = "\u001b";
+  assert.ok(
+    coloured.stdout.includes(`${ESC}[33mWARN ${ESC}[0m`),
+    `warn in yellow: ${JSON.stringify(coloured.stdout)}`,
+  );
+  assert.ok(coloured.stdout.includes(`${ESC}[31mERROR${ESC}[0m`), "error in red");
+  const plain = await onTty({ NO_COLOR: "1" });
+  assert.match(plain.stdout, / WARN {2}delivery failed/);
+  assert.ok(!plain.stdout.includes("\u001b["), "NO_COLOR turns colours off");
 });
 
 test("logs names what is wrong: a bad option exits 2, a missing file 1, [log] file comes from the config", async (t) => {
