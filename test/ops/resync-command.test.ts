@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import Database from "better-sqlite3";
-import { createOrder } from "../support/bitrix-writer.js";
+import { createOrder, rawUpdate } from "../support/bitrix-writer.js";
 import { runCli } from "../support/sidecar-process.js";
 import { type SyncFixture, setupSync } from "../support/sync-fixture.js";
 
@@ -113,4 +113,20 @@ test("resync re-sends named orders and a DATE_UPDATE range to the CRM while the 
     resyncRows(f).every((r) => r.state === "delivered"),
     "every resync row delivered",
   );
+
+  // An order in the middle of being created (RUNNING='Y', as Bitrix leaves it until its children are
+  // written) is never sent half: resync skips it and says so; capture sends it once the save completes.
+  await rawUpdate(f.db.pool, ids[2], { RUNNING: "Y" });
+  const busyRange = await runCli(["resync", ...cfg, "--since", "2026-01-03", "--until", "2026-01-04"]);
+  assert.equal(busyRange.code, 0, busyRange.stderr);
+  assert.match(busyRange.stdout, /: 1 found in Bitrix\nqueued 0 orders for delivery/);
+  assert.match(
+    busyRange.stdout,
+    new RegExp(`skipped 1 being saved right now \\(capture sends them once saved\\): ${ids[2]}`),
+  );
+  const busyNamed = await runCli(["resync", ...cfg, "--order", String(ids[2])]);
+  assert.equal(busyNamed.code, 0, busyNamed.stderr);
+  assert.match(busyNamed.stdout, new RegExp(`skipped 1 being saved right now .*: ${ids[2]}`));
+  assert.equal(resyncRows(f).filter((r) => r.order_id === ids[2]).length, 1, "nothing more queued for it");
+  await rawUpdate(f.db.pool, ids[2], { RUNNING: "N" });
 });
