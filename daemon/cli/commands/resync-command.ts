@@ -44,7 +44,8 @@ again afterwards) and queued with reason "resync", even if the CRM already has
 that exact snapshot. An older snapshot is never queued after a newer one. Orders
 being saved right now are skipped: capture sends them when the save completes.
 Works while the daemon runs (one short state-DB transaction per batch of
-[capture] batch_size orders) and wakes it. Dates are Bitrix's wall clock.
+[capture] batch_size orders); the daemon sends them on its next delivery round.
+Dates are Bitrix's wall clock.
 
 Exit codes: 0 done, 1 an --order id is not in Bitrix (the others are queued) or
 MySQL/state failed, 2 usage error (bad date, --until not after --since), 78 bad config.
