@@ -71,7 +71,9 @@ export async function readLastLines(
     if (verdict === "stop") stopped = true;
     else if (verdict) kept.push(line);
   };
-  while (pos > 0 && !stopped && kept.length < n) {
+  // Done once enough lines are kept AND the last newline was found (the follower starts there, also for n = 0).
+  const done = () => next !== undefined && (stopped || kept.length >= n);
+  while (pos > 0 && !done()) {
     const size = Math.min(CHUNK_BYTES, pos);
     pos -= size;
     const { bytesRead } = await file.read(buf, 0, size, pos);
@@ -91,11 +93,11 @@ export async function readLastLines(
         if (line.length > 0 && opts.includePartial) consider(line);
       } else if (line.length > 0) consider(line);
       to = i;
-      if (stopped || kept.length >= n) break;
+      if (done()) break;
     }
-    if (to > 0 && !stopped && kept.length < n) carry = Buffer.concat([chunk.subarray(0, to), carry]);
+    if (to > 0 && !done()) carry = Buffer.concat([chunk.subarray(0, to), carry]);
   }
-  if (pos === 0 && carry.length > 0 && !stopped && kept.length < n) {
+  if (pos === 0 && carry.length > 0 && !done()) {
     // The first line of the file (or the only, unterminated one).
     if (next === undefined) {
       if (opts.includePartial) consider(carry);
