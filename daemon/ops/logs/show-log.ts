@@ -1,7 +1,8 @@
 import { type FileHandle, open } from "node:fs/promises";
 import { SidecarError } from "../../errors.js";
+import { findSinceOffset } from "./find-since-offset.js";
 import { followLogFile } from "./follow-log-file.js";
-import { formatLogRecord, parseLogLine } from "./format-log-line.js";
+import { formatLogRecord, LEVEL_VALUES, type LogLevelName, parseLogLine } from "./format-log-line.js";
 import { type LogFilter, matchesLogFilter } from "./log-filter.js";
 import { readLastLines, readLinesForward } from "./read-log-lines.js";
 
@@ -26,11 +27,28 @@ export function renderLogLine(
   line: string,
   o: Pick<ShowLogOptions, "filter" | "json" | "color">,
 ): string | undefined {
-  if (line === "") return undefined;
+  if (line === "" || cannotMatch(line, o.filter)) return undefined;
   const parsed = parseLogLine(line);
   if (!matchesLogFilter(parsed, o.filter)) return undefined;
   if (parsed.kind === "text") return o.json ? undefined : parsed.text;
   return o.json ? parsed.record.raw : formatLogRecord(parsed.record, { color: o.color });
+}
+
+const PINO_LEVEL_PREFIX = /^\{"level":"([a-z]+)"/;
+
+/**
+ * Cheap rejections before JSON.parse, which is most of the cost of scanning a
+ * large log: a line about order 122401 contains "122401"; pino writes the
+ * level first. Never rejects a line the full filter would keep.
+ */
+function cannotMatch(line: string, f: LogFilter): boolean {
+  if (f.orderId !== undefined && !line.includes(f.orderId)) return true;
+  if (f.minLevel !== undefined) {
+    const label = PINO_LEVEL_PREFIX.exec(line)?.[1];
+    const value = label === undefined ? undefined : LEVEL_VALUES[label as LogLevelName];
+    if (value !== undefined && value < f.minLevel) return true;
+  }
+  return false;
 }
 
 /**
@@ -83,7 +101,8 @@ export async function showLog(o: ShowLogOptions): Promise<void> {
       for (const line of found.lines) await emit(line);
       next = found.next;
     } else {
-      const read = await readLinesForward(file, 0, size, emit);
+      const start = o.filter.sinceMs === undefined ? 0 : await findSinceOffset(file, size, o.filter.sinceMs);
+      const read = await readLinesForward(file, start, size, emit);
       if (!o.follow && read.partial.length > 0) await emit(read.partial.toString("utf8"));
       next = read.next;
     }
