@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import type { AddressInfo } from "node:net";
+import { createServer } from "node:net";
 import { test } from "node:test";
 import Database from "better-sqlite3";
 import { createOrder, rawUpdate } from "../support/bitrix-writer.js";
@@ -16,19 +18,21 @@ function resyncRows(f: SyncFixture): Array<{ order_id: number; version: number; 
   }
 }
 
-/**
- * A capture wakes delivery at once; resync's own wake (POST /wake, from the
- * ops-status work) is not wired yet, and delivery may otherwise idle up to a
- * minute. A new order in the shop is what a live shop has anyway.
- */
-async function nudgeDelivery(f: SyncFixture): Promise<void> {
-  const id = await createOrder(f.db.pool);
-  await f.crm.waitFor((c) => c.acceptedFor(id).length === 1, 20_000, "the nudge order");
+/** A port free right now, for [http] listen: resync wakes the daemon there (POST /wake). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
 }
 
 test("resync re-sends named orders and a DATE_UPDATE range to the CRM while the daemon runs", async (t) => {
   // batch_size 1: a range of two orders is "large" and shows progress.
-  const f = await setupSync(t, { prefix: "resync", config: { sections: { capture: { batch_size: 1 } } } });
+  const f = await setupSync(t, {
+    prefix: "resync",
+    config: { sections: { capture: { batch_size: 1 }, http: { listen: `127.0.0.1:${await freePort()}` } } },
+  });
   const ids = [
     await createOrder(f.db.pool, {}, { dateUpdate: "2026-01-01 10:00:00" }),
     await createOrder(f.db.pool, {}, { dateUpdate: "2026-01-02 10:00:00" }),
@@ -54,6 +58,7 @@ test("resync re-sends named orders and a DATE_UPDATE range to the CRM while the 
 
   // Dry run: says what it would queue, queues nothing.
   const dry = await runCli(["resync", ...cfg, "--order", String(ids[0]), "--dry-run"]);
+  assert.doesNotMatch(dry.stdout, /woken/);
   assert.equal(dry.code, 0, dry.stderr);
   assert.match(dry.stdout, /dry run, nothing written: would queue 1 order for delivery/);
   assert.match(dry.stdout, new RegExp(`^ {2}${ids[0]} {2}v0 {2}updated 2026-01-01 10:00:00$`, "m"));
@@ -69,7 +74,7 @@ test("resync re-sends named orders and a DATE_UPDATE range to the CRM while the 
     resyncRows(f).map((r) => r.order_id),
     [ids[0]],
   );
-  await nudgeDelivery(f);
+  assert.match(named.stdout, /daemon woken: it delivers them now/);
   await f.crm.waitFor((c) => c.acceptedFor(ids[0]).length === 2, 20_000, "the resent order");
   const again = f.crm.acceptedFor(ids[0])[1]!;
   assert.equal(again.event, "order.update", "the CRM knows the order: an update");
@@ -98,7 +103,7 @@ test("resync re-sends named orders and a DATE_UPDATE range to the CRM while the 
   });
   assert.match(range.stderr, /^resync: 1\/2 orders read, 1 queued$/m, "plain progress lines off a terminal");
   assert.match(range.stderr, /^resync: 2\/2 orders read, 2 queued$/m);
-  await nudgeDelivery(f);
+  assert.equal(summary["woken"], true);
   await f.crm.waitFor(
     (c) => c.acceptedFor(ids[1]).length === 2 && c.acceptedFor(ids[2]).length === 2,
     20_000,

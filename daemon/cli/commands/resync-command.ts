@@ -3,11 +3,12 @@ import { wallClockNow } from "../../capture/bitrix-datetime.js";
 import { loadConfig } from "../../config/load-config.js";
 import { describeError, SidecarError } from "../../errors.js";
 import { createMysqlPool } from "../../mysql/create-mysql-pool.js";
+import { openStateForOps } from "../../ops/open-state-for-ops.js";
 import { formatResyncSummary } from "../../ops/resync/format-resync-summary.js";
 import { type ResyncSummary, resyncOrders } from "../../ops/resync/resync-orders.js";
 import { createResyncProgress } from "../../ops/resync/resync-progress.js";
 import { parseResyncTarget } from "../../ops/resync/resync-target.js";
-import { openStateDb } from "../../outbox/open-state-db.js";
+import { wakeDaemon } from "../../ops/wake-daemon.js";
 import { OutboxStore } from "../../outbox/outbox-store.js";
 
 interface ResyncOptions {
@@ -44,8 +45,8 @@ again afterwards) and queued with reason "resync", even if the CRM already has
 that exact snapshot. An older snapshot is never queued after a newer one. Orders
 being saved right now are skipped: capture sends them when the save completes.
 Works while the daemon runs (one short state-DB transaction per batch of
-[capture] batch_size orders); the daemon sends them on its next delivery round.
-Dates are Bitrix's wall clock.
+[capture] batch_size orders) and wakes it (POST /wake on [http] listen); if it
+is not running they go when it starts. Dates are Bitrix's wall clock.
 
 Exit codes: 0 done, 1 an --order id is not in Bitrix (the others are queued) or
 MySQL/state failed, 2 usage error (bad date, --until not after --since), 78 bad config.
@@ -60,11 +61,12 @@ Examples:
       const config = await loadConfig({ path: opts.config });
       const target = resolveTarget(() => wallClockNow(config.timezone));
       const dryRun = opts.dryRun === true;
+      // The daemon owns the state: it must exist already, and is never migrated from here.
+      const db = dryRun ? undefined : openStateForOps(config.state.dir, { write: true });
       const mysql = createMysqlPool(config.mysqlTarget, {
         connectTimeoutMs: config.mysql.connect_timeout_ms,
         poolSize: 2,
       });
-      const db = dryRun ? undefined : openStateDb(config.state.dir);
       const progress = createResyncProgress({
         stream: process.stderr,
         batchSize: config.capture.batch_size,
@@ -86,12 +88,10 @@ Examples:
         db?.close();
         await mysql.end().catch(() => {});
       }
-      // TODO(ops-status): wake the daemon once daemon/ops/wake-daemon.ts is on main:
-      // const woke = summary.enqueued > 0 ? await wakeDaemon(config.http.listen) : undefined;
-      const woke: boolean | undefined = undefined;
+      const woke = summary.enqueued > 0 ? await wakeDaemon(config.http.listen) : undefined;
       if (opts.json) {
         const { orders, ...counts } = summary;
-        const out = { ...counts, target, ...(dryRun ? { orders } : {}), woke: woke ?? null };
+        const out = { ...counts, target, ...(dryRun ? { orders } : {}), woken: woke ?? false };
         process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
       } else process.stdout.write(formatResyncSummary(summary, target, woke));
       if (summary.missing.length > 0) process.exitCode = 1;

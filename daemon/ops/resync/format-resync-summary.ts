@@ -39,11 +39,9 @@ export function formatResyncSummary(
   if (s.missing.length > 0) lines.push(`not in Bitrix: ${ids(s.missing)}`);
   if (!s.dryRun && s.enqueued > 0) {
     lines.push(
-      woke === undefined
-        ? "the running daemon delivers them on its next round"
-        : woke
-          ? "the daemon was woken and delivers them now"
-          : "the daemon did not answer on [http] listen: they are delivered once it runs",
+      woke
+        ? "daemon woken: it delivers them now"
+        : "the daemon did not answer (not running?): they go when it runs",
     );
   }
   return `${lines.join("\n")}\n`;
