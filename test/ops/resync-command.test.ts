@@ -1,11 +1,15 @@
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import type { AddressInfo } from "node:net";
 import { createServer } from "node:net";
 import { test } from "node:test";
+import { promisify } from "node:util";
 import Database from "better-sqlite3";
 import { createOrder, rawUpdate } from "../support/bitrix-writer.js";
-import { runCli } from "../support/sidecar-process.js";
+import { runCli, SIDECAR_BIN } from "../support/sidecar-process.js";
 import { type SyncFixture, setupSync } from "../support/sync-fixture.js";
+
+const execFileAsync = promisify(execFile);
 
 function resyncRows(f: SyncFixture): Array<{ order_id: number; version: number; state: string }> {
   const db = new Database(`${f.stateDir}/outbox.db`, { readonly: true });
@@ -118,6 +122,17 @@ test("resync re-sends named orders and a DATE_UPDATE range to the CRM while the 
     resyncRows(f).every((r) => r.state === "delivered"),
     "every resync row delivered",
   );
+
+  // On a terminal (script(1) gives it one) the progress is a bar, drawn on stderr.
+  const { stdout: onTty } = await execFileAsync("script", [
+    "-q",
+    "-e",
+    "-c",
+    `${process.execPath} ${SIDECAR_BIN} resync -c ${f.configFile} --since 2026-01-01 --until 2026-01-04 --dry-run`,
+    "/dev/null",
+  ]);
+  assert.match(onTty, /resync \[[█░]+\] 3\/3 orders read \| ETA/);
+  assert.match(onTty, /would queue 3 orders for delivery/);
 
   // An order in the middle of being created (RUNNING='Y', as Bitrix leaves it until its children are
   // written) is never sent half: resync skips it and says so; capture sends it once the save completes.

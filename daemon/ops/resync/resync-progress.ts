@@ -17,7 +17,6 @@ export function createResyncProgress(opts: {
 }): ResyncProgress {
   let bar: cliProgress.SingleBar | undefined;
   let large = false;
-  const verb = opts.dryRun ? "read" : "queued";
   return {
     update({ done, total, enqueued }) {
       if (!large && total <= opts.batchSize) return;
@@ -27,7 +26,7 @@ export function createResyncProgress(opts: {
           bar = new cliProgress.SingleBar(
             {
               stream: opts.stream,
-              format: `resync [{bar}] {value}/{total} orders read | {enqueued} ${verb} | ETA {eta_formatted}`,
+              format: `resync [{bar}] {value}/{total} orders read${opts.dryRun ? "" : " | {enqueued} queued"} | ETA {eta_formatted}`,
               hideCursor: true,
               clearOnComplete: true,
               etaBuffer: 20,
@@ -40,7 +39,9 @@ export function createResyncProgress(opts: {
           bar.update(done, { enqueued });
         }
       } else if (done > 0) {
-        opts.stream.write(`resync: ${done}/${total} orders read, ${opts.dryRun ? done : enqueued} ${verb}\n`);
+        opts.stream.write(
+          `resync: ${done}/${total} orders read${opts.dryRun ? "" : `, ${enqueued} queued`}\n`,
+        );
       }
     },
     stop() {
