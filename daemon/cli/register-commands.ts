@@ -2,7 +2,9 @@ import type { Command } from "commander";
 import { registerDemoCommand } from "./commands/demo-command.js";
 import { registerDoctorCommand } from "./commands/doctor-command.js";
 import { registerInstallCommand } from "./commands/install-command.js";
+import { registerLogsCommand } from "./commands/logs-command.js";
 import { registerOutboxCommand } from "./commands/outbox-command.js";
+import { registerResyncCommand } from "./commands/resync-command.js";
 import { registerRunCommand } from "./commands/run-command.js";
 import { registerStatusCommand } from "./commands/status-command.js";
 import { registerUninstallCommand } from "./commands/uninstall-command.js";
@@ -14,6 +16,8 @@ export function registerCommands(program: Command): void {
   registerUninstallCommand(program);
   registerStatusCommand(program);
   registerOutboxCommand(program);
+  registerLogsCommand(program);
+  registerResyncCommand(program);
   registerDemoCommand(program);
   registerDoctorCommand(program);
 }
