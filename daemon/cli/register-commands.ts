@@ -18,6 +18,6 @@ export function registerCommands(program: Command): void {
   registerOutboxCommand(program);
   registerLogsCommand(program);
   registerResyncCommand(program);
-  registerDemoCommand(program);
   registerDoctorCommand(program);
+  registerDemoCommand(program);
 }
