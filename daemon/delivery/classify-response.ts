@@ -51,9 +51,14 @@ export function classifyResponse(
   headers: Record<string, string | string[] | undefined>,
   body: string,
   nowMs: number,
+  /** The body is only the start of a longer answer (crm-client.ts cuts answers off). */
+  opts: { truncated?: boolean } = {},
 ): Classification {
   const summary = body.trim() ? `HTTP ${status}: ${truncate(body)}` : `HTTP ${status}`;
   if (status >= 200 && status < 300) {
+    // A success we did not read to its end is not trusted: the real CRM's answers are tiny.
+    if (opts.truncated)
+      return { kind: "retry", reason: `HTTP ${status} answer too long, cut off: ${truncate(body)}` };
     const parsed = parseJson(body);
     const crmStatus =
       parsed && typeof parsed === "object" ? (parsed as Record<string, unknown>)["status"] : undefined;
@@ -76,7 +81,7 @@ export function classifyResponse(
 /** A request that got no answer: TLS problems pause delivery, anything else is retried. */
 export function classifyError(err: unknown): Classification {
   const codes = errorCodes(err);
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageOf(err);
   const label = codes[0] ? `${codes[0]}: ${message}` : message;
   if (codes.some((c) => TLS_ERROR_CODES.has(c)) || /certificate|TLS|SSL/i.test(message)) {
     return { kind: "endpoint", reason: `TLS: ${truncate(label)}` };
@@ -96,6 +101,16 @@ export function parseRetryAfter(value: string | string[] | undefined, nowMs: num
     ms = at - nowMs;
   }
   return Math.min(Math.max(0, ms), MAX_RETRY_AFTER_MS);
+}
+
+/** Any thrown value as text; String() itself throws for an object without a prototype. */
+function messageOf(err: unknown): string {
+  if (err instanceof Error && typeof err.message === "string") return err.message;
+  try {
+    return String(err);
+  } catch {
+    return Object.prototype.toString.call(err);
+  }
 }
 
 function errorCodes(err: unknown): string[] {

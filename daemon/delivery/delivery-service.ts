@@ -209,7 +209,9 @@ export class DeliveryService {
     let answer: CrmAnswer | undefined;
     try {
       answer = await client.post(req.headers, req.body);
-      c = classifyResponse(answer.status, answer.headers, answer.body, this.clock());
+      c = classifyResponse(answer.status, answer.headers, answer.body, this.clock(), {
+        truncated: answer.truncated === true,
+      });
     } catch (err) {
       c = classifyError(err);
     }

@@ -29,7 +29,9 @@ export async function probeCrm(
   });
   try {
     const answer = await client.post(req.headers, req.body);
-    const c = classifyResponse(answer.status, answer.headers, answer.body, Date.now());
+    const c = classifyResponse(answer.status, answer.headers, answer.body, Date.now(), {
+      truncated: answer.truncated === true,
+    });
     return { ok: c.kind === "delivered", httpStatus: answer.status, classification: c };
   } catch (err) {
     return { ok: false, httpStatus: null, classification: classifyError(err) };
