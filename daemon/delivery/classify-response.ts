@@ -41,6 +41,15 @@ export const TLS_ERROR_CODES: ReadonlySet<string> = new Set([
   "ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION",
 ]);
 
+/** TLS failures that mean "unknown issuer", which a CA file fixes (as opposed to expiry or a wrong name). */
+const TRUST_ERROR_CODES: ReadonlySet<string> = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+]);
+
 /** Longest Retry-After we obey; a larger value is capped rather than parking an order for days. */
 export const MAX_RETRY_AFTER_MS = 3_600_000;
 
@@ -84,7 +93,10 @@ export function classifyError(err: unknown): Classification {
   const message = messageOf(err);
   const label = codes[0] ? `${codes[0]}: ${message}` : message;
   if (codes.some((c) => TLS_ERROR_CODES.has(c)) || /certificate|TLS|SSL/i.test(message)) {
-    return { kind: "endpoint", reason: `TLS: ${truncate(label)}` };
+    const hint = codes.some((c) => TRUST_ERROR_CODES.has(c))
+      ? " (the CRM's certificate is not signed by a CA this host trusts: if the CRM uses its own CA, set [crm] ca_file to that CA's PEM file)"
+      : "";
+    return { kind: "endpoint", reason: `TLS: ${truncate(label)}${hint}` };
   }
   return { kind: "retry", reason: truncate(label) };
 }
