@@ -95,7 +95,7 @@ test("normal operation with every secret inline: delivered, written back, no sec
     mysqlUrl: f.mysqlUrlWith(SECRETS.mysqlPassword),
     crmToken: SECRETS.crmToken,
     sections: {
-      crm: { signing_secrets: "__SIGNING__" },
+      crm: { signing_secrets: [SECRETS.signingA, SECRETS.signingB] },
       writeback: {
         enabled: true,
         source: "feed",
@@ -107,12 +107,6 @@ test("normal operation with every secret inline: delivered, written back, no sec
       },
     },
   });
-  // An array literal: the fixture writes strings quoted, so the placeholder is replaced here.
-  const config = fileText(f.configFile).replace(
-    '"__SIGNING__"',
-    JSON.stringify([SECRETS.signingA, SECRETS.signingB]),
-  );
-  writeFileSync(f.configFile, config);
   chmodSync(f.configFile, 0o640);
   const sidecar = await f.startSidecar();
   const id = await createOrder(f.db.pool);
