@@ -46,6 +46,7 @@ const HOSTILE_UTF8 = [
   "</script><script>alert(1)</script>",
   "combining é vs é, RTL \u202Eevil\u202C, BOM \uFEFF, ZWJ \u200D",
   "   leading and trailing spaces   ",
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a literal ${x} is the point
   "%s %d %n {0} ${x} $(id)",
 ];
 
