@@ -83,6 +83,33 @@ function everythingVisible(
   };
 }
 
+/**
+ * What ops read: `status`, `outbox list` and `outbox show` of every entry (text and --json), with
+ * the same environment the daemon had. Exit codes are not the point here (status may report a
+ * problem on purpose): only that each command printed something and no secret.
+ */
+async function opsOutput(f: SyncFixture, env: NodeJS.ProcessEnv = {}): Promise<Record<string, string>> {
+  const out: Record<string, string> = {};
+  const run = async (args: string[]) => {
+    const r = await runCli([...args, "--config", f.configFile], { env });
+    assert.ok(r.stdout.length + r.stderr.length > 0, `${args.join(" ")} printed something`);
+    out[`${args.join(" ")}: stdout`] = r.stdout;
+    out[`${args.join(" ")}: stderr`] = r.stderr;
+    return r;
+  };
+  await run(["status"]);
+  await run(["status", "--json"]);
+  const list = await run(["outbox", "list", "--json"]);
+  await run(["outbox", "list"]);
+  const entries = (JSON.parse(list.stdout) as { entries: Array<{ id: number }> }).entries;
+  assert.ok(entries.length > 0, "there are outbox entries to show");
+  for (const { id } of entries) {
+    await run(["outbox", "show", String(id)]);
+    await run(["outbox", "show", String(id), "--json"]);
+  }
+  return out;
+}
+
 function crmSawToken(f: SyncFixture): boolean {
   return f.crm.requests.some((r) => r.rawBody.includes(SECRETS.crmToken));
 }
@@ -118,7 +145,7 @@ test("normal operation with every secret inline: delivered, written back, no sec
   assert.ok(crmSawToken(f), "the CRM received the token: the search below is meaningful");
   assert.ok(f.crm.requests[0]!.headers["webhook-signature"], "signed with the secrets");
   assert.ok(sidecar.logLines().some((l) => l.msg === "cvety-sidecar started"));
-  assertNoSecrets(everythingVisible(f, sidecar), SECRETS);
+  assertNoSecrets({ ...everythingVisible(f, sidecar), ...(await opsOutput(f)) }, SECRETS);
 });
 
 test("secrets from the environment and .settings.php; CRM and feed echo the token in 422/401/400 answers", async (t) => {
@@ -188,11 +215,12 @@ return array (
       }),
     },
   ]);
-  const sidecar = await f.startSidecar({
+  const env = {
     CVETY_SIDECAR_CRM_TOKEN: SECRETS.crmToken,
     CVETY_SIDECAR_CRM_SIGNING_SECRETS: `${SECRETS.signingA},${SECRETS.signingB}`,
     CVETY_SIDECAR_WRITEBACK_TOKEN: SECRETS.writebackToken,
-  });
+  };
+  const sidecar = await f.startSidecar(env);
   const dead = await createOrder(f.db.pool);
   await sidecar.waitForLog((l) => l.msg === "delivery failed" && l["orderId"] === dead && l["dead"] === true);
   f.crm.setMode({
@@ -208,7 +236,13 @@ return array (
   assert.ok(crmSawToken(f), "the CRM received the token");
   const paused = sidecar.logLines().find((l) => l.msg === "delivery paused")!;
   assert.match(String(paused["reason"]), /HTTP 401: .*\[redacted\]/, "the echo is kept, the token is not");
-  assertNoSecrets(everythingVisible(f, sidecar), SECRETS);
+  // The dead letter keeps the CRM's 422 answer for ops (outbox show), without the token.
+  const ops = await opsOutput(f, env);
+  assert.ok(
+    Object.values(ops).some((text) => text.includes("Field required") && text.includes("[redacted]")),
+    "outbox show prints the kept answer",
+  );
+  assertNoSecrets({ ...everythingVisible(f, sidecar), ...ops }, SECRETS);
 });
 
 test("MySQL refusing the password: the failure is logged without it", async (t) => {
