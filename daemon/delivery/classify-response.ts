@@ -41,6 +41,15 @@ export const TLS_ERROR_CODES: ReadonlySet<string> = new Set([
   "ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION",
 ]);
 
+/** TLS failures that mean "unknown issuer", which a CA file fixes (as opposed to expiry or a wrong name). */
+const TRUST_ERROR_CODES: ReadonlySet<string> = new Set([
+  "DEPTH_ZERO_SELF_SIGNED_CERT",
+  "SELF_SIGNED_CERT_IN_CHAIN",
+  "UNABLE_TO_VERIFY_LEAF_SIGNATURE",
+  "UNABLE_TO_GET_ISSUER_CERT",
+  "UNABLE_TO_GET_ISSUER_CERT_LOCALLY",
+]);
+
 /** Longest Retry-After we obey; a larger value is capped rather than parking an order for days. */
 export const MAX_RETRY_AFTER_MS = 3_600_000;
 
@@ -51,9 +60,14 @@ export function classifyResponse(
   headers: Record<string, string | string[] | undefined>,
   body: string,
   nowMs: number,
+  /** The body is only the start of a longer answer (crm-client.ts cuts answers off). */
+  opts: { truncated?: boolean } = {},
 ): Classification {
   const summary = body.trim() ? `HTTP ${status}: ${truncate(body)}` : `HTTP ${status}`;
   if (status >= 200 && status < 300) {
+    // A success we did not read to its end is not trusted: the real CRM's answers are tiny.
+    if (opts.truncated)
+      return { kind: "retry", reason: `HTTP ${status} answer too long, cut off: ${truncate(body)}` };
     const parsed = parseJson(body);
     const crmStatus =
       parsed && typeof parsed === "object" ? (parsed as Record<string, unknown>)["status"] : undefined;
@@ -76,10 +90,13 @@ export function classifyResponse(
 /** A request that got no answer: TLS problems pause delivery, anything else is retried. */
 export function classifyError(err: unknown): Classification {
   const codes = errorCodes(err);
-  const message = err instanceof Error ? err.message : String(err);
+  const message = messageOf(err);
   const label = codes[0] ? `${codes[0]}: ${message}` : message;
   if (codes.some((c) => TLS_ERROR_CODES.has(c)) || /certificate|TLS|SSL/i.test(message)) {
-    return { kind: "endpoint", reason: `TLS: ${truncate(label)}` };
+    const hint = codes.some((c) => TRUST_ERROR_CODES.has(c))
+      ? " (the CRM's certificate is not signed by a CA this host trusts: if the CRM uses its own CA, set [crm] ca_file to that CA's PEM file)"
+      : "";
+    return { kind: "endpoint", reason: `TLS: ${truncate(label)}${hint}` };
   }
   return { kind: "retry", reason: truncate(label) };
 }
@@ -96,6 +113,16 @@ export function parseRetryAfter(value: string | string[] | undefined, nowMs: num
     ms = at - nowMs;
   }
   return Math.min(Math.max(0, ms), MAX_RETRY_AFTER_MS);
+}
+
+/** Any thrown value as text; String() itself throws for an object without a prototype. */
+function messageOf(err: unknown): string {
+  if (err instanceof Error && typeof err.message === "string") return err.message;
+  try {
+    return String(err);
+  } catch {
+    return Object.prototype.toString.call(err);
+  }
 }
 
 function errorCodes(err: unknown): string[] {

@@ -14,11 +14,19 @@ export interface CrmClientOptions {
 export interface CrmAnswer {
   status: number;
   headers: Record<string, string | string[] | undefined>;
+  /** The first MAX_ANSWER_BYTES of the answer, decoded as UTF-8 (invalid bytes become U+FFFD). */
   body: string;
+  /** True when the answer was longer than MAX_ANSWER_BYTES and the rest was not read. */
+  truncated?: boolean;
 }
 
-/** Answers longer than this are cut: we keep them for ops, not to process. */
-const MAX_ANSWER_BYTES = 256 * 1024;
+/**
+ * Answers longer than this are cut off: the CRM's real answers are a few
+ * hundred bytes, we keep them for ops, not to process. The rest is never read:
+ * the connection is closed instead, so a hostile or broken endpoint streaming
+ * gigabytes costs neither memory nor a delivery slot.
+ */
+export const MAX_ANSWER_BYTES = 64 * 1024;
 
 /**
  * A keep-alive connection pool to the CRM's origin (undici). TLS is always
@@ -47,12 +55,24 @@ export class CrmClient {
     const res = await this.pool.request({ method: "POST", path: this.path, headers, body });
     const chunks: Buffer[] = [];
     let size = 0;
+    let truncated = false;
+    // Leaving the loop early destroys the body stream, and undici closes that connection.
     for await (const chunk of res.body) {
       const buf = chunk as Buffer;
-      if (size < MAX_ANSWER_BYTES) chunks.push(buf.subarray(0, MAX_ANSWER_BYTES - size));
+      if (size + buf.length > MAX_ANSWER_BYTES) {
+        chunks.push(Buffer.from(buf.subarray(0, MAX_ANSWER_BYTES - size)));
+        truncated = true;
+        break;
+      }
+      chunks.push(buf);
       size += buf.length;
     }
-    return { status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") };
+    return {
+      status: res.statusCode,
+      headers: res.headers,
+      body: Buffer.concat(chunks).toString("utf8"),
+      truncated,
+    };
   }
 
   async close(): Promise<void> {

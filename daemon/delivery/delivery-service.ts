@@ -1,5 +1,6 @@
 import { compareSnapshots } from "../capture/plan-capture.js";
 import type { Logger } from "../log/create-logger.js";
+import { redactSecretValues } from "../log/redact-secret-values.js";
 import type { Metrics } from "../metrics/metrics.js";
 import { probeCrm } from "../ops/probe-crm.js";
 import type { AttemptResult, CrmEvent, OutboxEntry, OutboxStore } from "../outbox/outbox-store.js";
@@ -209,7 +210,11 @@ export class DeliveryService {
     let answer: CrmAnswer | undefined;
     try {
       answer = await client.post(req.headers, req.body);
-      c = classifyResponse(answer.status, answer.headers, answer.body, this.clock());
+      // A CRM that echoes the request (FastAPI's 422 quotes its input) must not put the token in the log or outbox.
+      answer = { ...answer, body: redactSecretValues(answer.body, [crm.token, ...crm.signing_secrets]) };
+      c = classifyResponse(answer.status, answer.headers, answer.body, this.clock(), {
+        truncated: answer.truncated === true,
+      });
     } catch (err) {
       c = classifyError(err);
     }

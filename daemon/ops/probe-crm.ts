@@ -3,6 +3,7 @@ import type { CrmIdentity } from "../delivery/build-request.js";
 import { buildDeliveryRequest } from "../delivery/build-request.js";
 import { type Classification, classifyError, classifyResponse } from "../delivery/classify-response.js";
 import type { CrmPoster } from "../delivery/delivery-service.js";
+import { redactSecretValues } from "../log/redact-secret-values.js";
 
 /**
  * A harmless request to the CRM: an event it does not know. The live CRM
@@ -28,8 +29,11 @@ export async function probeCrm(
     nowMs,
   });
   try {
-    const answer = await client.post(req.headers, req.body);
-    const c = classifyResponse(answer.status, answer.headers, answer.body, Date.now());
+    const posted = await client.post(req.headers, req.body);
+    const answer = { ...posted, body: redactSecretValues(posted.body, [crm.token, ...crm.signing_secrets]) };
+    const c = classifyResponse(answer.status, answer.headers, answer.body, Date.now(), {
+      truncated: answer.truncated === true,
+    });
     return { ok: c.kind === "delivered", httpStatus: answer.status, classification: c };
   } catch (err) {
     return { ok: false, httpStatus: null, classification: classifyError(err) };

@@ -1,6 +1,7 @@
 import { Pool } from "undici";
 import { describeError, SidecarError } from "../errors.js";
 import { caWithExtra } from "../http/extra-ca.js";
+import { redactSecretValues } from "../log/redact-secret-values.js";
 
 /**
  * GETs JSON from the CRM's change source over HTTPS (undici keep-alive pool
@@ -79,6 +80,12 @@ export class SourceHttpClient {
         cause: err,
       });
     }
+    // A source that echoes the request must not put the token into an error message (and the log).
+    const excerpt = () =>
+      redactSecretValues(text.slice(0, ERROR_EXCERPT_CHARS * 4), credentialValues(headers)).slice(
+        0,
+        ERROR_EXCERPT_CHARS,
+      );
     if (status === 401 || status === 403) {
       throw new WritebackSourceError(
         "E_WRITEBACK_SOURCE_AUTH",
@@ -89,7 +96,7 @@ export class SourceHttpClient {
     if (status < 200 || status > 299) {
       throw new WritebackSourceError(
         "E_WRITEBACK_SOURCE_HTTP",
-        `${where} answered HTTP ${status}: ${text.slice(0, ERROR_EXCERPT_CHARS)}`,
+        `${where} answered HTTP ${status}: ${excerpt()}`,
         { httpStatus: status },
       );
     }
@@ -98,7 +105,7 @@ export class SourceHttpClient {
     } catch {
       throw new WritebackSourceError(
         "E_WRITEBACK_SOURCE_FORMAT",
-        `${where} answered HTTP ${status} with something that is not JSON: ${text.slice(0, ERROR_EXCERPT_CHARS)}`,
+        `${where} answered HTTP ${status} with something that is not JSON: ${excerpt()}`,
         { httpStatus: status },
       );
     }
@@ -107,6 +114,16 @@ export class SourceHttpClient {
   async close(): Promise<void> {
     await this.pool.close().catch(() => this.pool.destroy());
   }
+}
+
+/** The credentials among request headers (apikey, Authorization with and without its scheme). */
+function credentialValues(headers: Record<string, string>): string[] {
+  const values: string[] = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (!/^(authorization|apikey|x-api-key)$/i.test(name)) continue;
+    values.push(value, value.replace(/^\S+\s+/, ""));
+  }
+  return values;
 }
 
 /** "an array", "null", "a JSON string"...: for messages about an answer of the wrong shape. */

@@ -118,7 +118,16 @@ function stringField(raw: unknown, key: string): string | undefined {
 
 /** A row without a usable id is named by its content: re-reading it yields the same key. */
 function hashKey(raw: unknown): string {
-  return `sha256:${createHash("sha256")
-    .update(JSON.stringify(raw) ?? String(raw))
-    .digest("hex")}`;
+  return `sha256:${createHash("sha256").update(contentText(raw)).digest("hex")}`;
+}
+
+/** JSON of the row; never throws (a BigInt or a cycle cannot come from JSON, but a bug must not crash the loop). */
+function contentText(raw: unknown): string {
+  try {
+    return (
+      JSON.stringify(raw, (_key, value) => (typeof value === "bigint" ? `${value}n` : value)) ?? String(raw)
+    );
+  } catch {
+    return Object.prototype.toString.call(raw);
+  }
 }

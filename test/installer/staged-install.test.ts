@@ -108,6 +108,8 @@ test("a staged install writes config, secrets, code, unit and logrotate with the
   for (const line of [
     "User=cvety-sidecar",
     "EnvironmentFile=/etc/cvety-sidecar/secrets.env",
+    // The daemon refuses to start if this file is readable by group or others.
+    "Environment=CVETY_SIDECAR_SECRETS_FILE=/etc/cvety-sidecar/secrets.env",
     `ExecStart=${process.execPath} /opt/cvety-sidecar/current/dist/daemon/cli/bin.js run --config /etc/cvety-sidecar/config.toml`,
     "Restart=on-failure",
     "RestartPreventExitStatus=78",

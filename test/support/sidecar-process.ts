@@ -17,6 +17,9 @@ export interface LogLine {
   [key: string]: unknown;
 }
 
+/** A value in a test config section: strings, numbers, booleans, and arrays of strings (signing_secrets). */
+export type TomlTestValue = string | number | boolean | readonly string[];
+
 export interface SidecarTestConfig {
   mysqlUrl: string;
   crmUrl: string;
@@ -25,11 +28,11 @@ export interface SidecarTestConfig {
   /** Extra TOML appended verbatim (sections of your own), or overrides via `sections`. */
   extraToml?: string;
   /** Section -> key -> TOML literal, merged over the test defaults. */
-  sections?: Record<string, Record<string, string | number | boolean>>;
+  sections?: Record<string, Record<string, TomlTestValue>>;
 }
 
 /** Fast defaults for tests: 100 ms polls, sub-second retries, quick probes. */
-const TEST_DEFAULTS: Record<string, Record<string, string | number | boolean>> = {
+const TEST_DEFAULTS: Record<string, Record<string, TomlTestValue>> = {
   capture: { poll_interval_ms: 100, lookback_s: 60, settle_ms: 1000, start_from: "2000-01-01" },
   delivery: {
     retry_min_ms: 100,
@@ -47,7 +50,7 @@ const TEST_DEFAULTS: Record<string, Record<string, string | number | boolean>> =
 /** Writes `<dir>/config.toml` and returns its path. */
 export function writeSidecarConfig(dir: string, c: SidecarTestConfig): string {
   mkdirSync(dir, { recursive: true });
-  const sections: Record<string, Record<string, string | number | boolean>> = {
+  const sections: Record<string, Record<string, TomlTestValue>> = {
     mysql: { url: c.mysqlUrl },
     crm: { url: c.crmUrl, token: c.crmToken, ca_file: c.caFile },
     state: { dir: join(dir, "state") },
@@ -69,8 +72,9 @@ export function writeSidecarConfig(dir: string, c: SidecarTestConfig): string {
   return file;
 }
 
-function tomlValue(v: string | number | boolean): string {
-  return typeof v === "string" ? JSON.stringify(v) : String(v);
+function tomlValue(v: TomlTestValue): string {
+  // A JSON string (or array of strings) is a valid TOML basic string (array).
+  return typeof v === "string" || Array.isArray(v) ? JSON.stringify(v) : String(v);
 }
 
 export interface RunResult {

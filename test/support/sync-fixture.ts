@@ -11,6 +11,7 @@ import { seedShop } from "./bitrix-shop.js";
 import { type CrmServer, startCrmServer } from "./crm-server.js";
 import { createTestDatabase, endpointFromEnv, type TestDatabase } from "./mariadb.js";
 import { SidecarProcess, type SidecarTestConfig, writeSidecarConfig } from "./sidecar-process.js";
+import type { TestDatabaseCharset } from "./test-database.js";
 import { createTestPki, type TestPki } from "./test-pki.js";
 
 export const TEST_CRM_TOKEN = "test-crm-token-0123456789abcdef";
@@ -30,12 +31,15 @@ export interface SyncFixture {
 
 export async function setupSync(
   t: TestContext,
-  opts: { config?: Partial<SidecarTestConfig>; prefix?: string } = {},
+  opts: { config?: Partial<SidecarTestConfig>; prefix?: string; charset?: TestDatabaseCharset } = {},
 ): Promise<SyncFixture> {
   const dir = mkdtempSync(join(tmpdir(), "cvety-e2e-"));
   const pki = await createTestPki(join(dir, "pki"));
   const crm = await startCrmServer({ token: TEST_CRM_TOKEN, pki });
-  const db = await createTestDatabase(endpointFromEnv(), { prefix: opts.prefix ?? "e2e" });
+  const db = await createTestDatabase(endpointFromEnv(), {
+    prefix: opts.prefix ?? "e2e",
+    ...(opts.charset ? { charset: opts.charset } : {}),
+  });
   await seedShop(db.pool);
   const running: SidecarProcess[] = [];
   t.after(async () => {

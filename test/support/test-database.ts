@@ -42,14 +42,31 @@ function databaseName(prefix: string | undefined, exact: string | undefined): st
   return `cvety_t_${cleanPrefix}_${randomBytes(5).toString("hex")}`;
 }
 
+/**
+ * Character set of the database and its tables: `utf8mb3` as a UTF-8 Bitrix
+ * site has it (the default), `utf8mb4` as newer installs convert to (emoji),
+ * `cp1251` as old Russian-language Bitrix installs (BX_UTF off) still run.
+ */
+export type TestDatabaseCharset = "utf8mb3" | "utf8mb4" | "cp1251";
+
+const CHARSET_CLAUSE: Record<TestDatabaseCharset, string> = {
+  utf8mb3: "CHARSET=utf8mb3 COLLATE=utf8mb3_unicode_ci",
+  utf8mb4: "CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci",
+  cp1251: "CHARSET=cp1251 COLLATE=cp1251_general_ci",
+};
+
 export async function createTestDatabase(
   endpoint: MysqlEndpoint,
-  /** `name`: exactly this name (only [a-z0-9_]) instead of a random one, e.g. the demo's `cvety_demo_<pid>`. */
-  opts: { prefix?: string; name?: string } = {},
+  /**
+   * `name`: exactly this name (only [a-z0-9_]) instead of a random one, e.g. the demo's `cvety_demo_<pid>`.
+   * `charset`: of the database and its tables (default utf8mb3).
+   */
+  opts: { prefix?: string; name?: string; charset?: TestDatabaseCharset } = {},
 ): Promise<TestDatabase> {
   const name = databaseName(opts.prefix, opts.name);
   schemaSql ??= readFile(BITRIX_SCHEMA_FILE, "utf8");
-  const schema = await schemaSql;
+  const charset = CHARSET_CLAUSE[opts.charset ?? "utf8mb3"];
+  const schema = (await schemaSql).replaceAll(CHARSET_CLAUSE.utf8mb3, charset);
 
   const admin = await mysql.createConnection({
     host: endpoint.host,
@@ -61,8 +78,13 @@ export async function createTestDatabase(
   });
   try {
     // A UTF-8 Bitrix site keeps its tables in utf8 (= utf8mb3) / utf8_unicode_ci.
-    await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb3 COLLATE utf8mb3_unicode_ci`);
+    await admin.query(
+      `CREATE DATABASE \`${name}\` ${charset.replace("CHARSET=", "CHARACTER SET ").replace("COLLATE=", "COLLATE ")}`,
+    );
     await admin.query(`USE \`${name}\``);
+    // One byte per character keeps cp1251 VARCHARs inline, past InnoDB's strict row-size check; the
+    // MySQL 5.x servers old cp1251 installs grew up on ran with innodb_strict_mode off.
+    if (opts.charset === "cp1251") await admin.query("SET SESSION innodb_strict_mode = OFF");
     // The file sets its own NAMES and sql_mode='' (what Bitrix expects).
     await admin.query(schema);
   } catch (err) {

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { loadConfig } from "../../config/load-config.js";
+import { checkSecretFilePermissions } from "../../config/secret-file-permissions.js";
 import { type RunningDaemon, runDaemon } from "../../run/run-daemon.js";
 
 /** `cvety-sidecar run`: the daemon in the foreground (systemd runs exactly this). */
@@ -30,6 +31,9 @@ Example:
     )
     .action(async (opts: { config?: string }) => {
       const config = await loadConfig({ path: opts.config });
+      // A secrets file others may read refuses the start (exit 78); a world-readable config with secrets warns.
+      const { warnings } = await checkSecretFilePermissions({ configFile: config.file, env: process.env });
+      for (const w of warnings) process.stderr.write(`cvety-sidecar: warning: ${w.message}\n`);
       // Handlers go in before the daemon starts: Node installs its first signal handler lazily, and a
       // SIGTERM in between would kill the daemon without a graceful stop.
       let daemon: RunningDaemon | undefined;
@@ -64,6 +68,11 @@ Example:
 
       daemon = await runDaemon(config);
       const running = daemon;
+      for (const w of warnings)
+        running.logHandle.log.warn(
+          { file: w.file, keys: w.keys, mode: w.mode },
+          "config file with secrets is readable by everyone",
+        );
       // A bug must not vanish with the process: one fatal line in the log, then exit 1 (systemd restarts us).
       const die = (err: unknown) => {
         running.logHandle.log.fatal({ err }, "crashed");
