@@ -1,4 +1,4 @@
-import { closeSync, mkdirSync, openSync } from "node:fs";
+import { mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import pino, { type DestinationStream, type Logger } from "pino";
 import { SidecarError } from "../errors.js";
@@ -50,15 +50,17 @@ export function createLogger(opts: {
   level: string;
   base?: Record<string, unknown>;
 }): LogHandle {
-  if (opts.file !== "-") assertWritable(opts.file);
+  // The file is opened here, synchronously: a stream that opens it asynchronously is "not ready"
+  // for a moment, and a crash in that moment would lose its fatal line (pino's exit flush throws).
+  const fd = opts.file === "-" ? 1 : openForAppend(opts.file);
   const dest: DestinationStream & {
+    file?: string | null;
     reopen?: () => void;
     flushSync?: () => void;
     flush?: (cb?: () => void) => void;
-  } =
-    opts.file === "-"
-      ? pino.destination({ dest: 1, sync: false, minLength: LOG_BUFFER_BYTES })
-      : pino.destination({ dest: opts.file, mkdir: true, sync: false, minLength: LOG_BUFFER_BYTES });
+  } = pino.destination({ dest: fd, sync: false, minLength: LOG_BUFFER_BYTES });
+  // Opened from a descriptor, the stream learns its path here so reopen() (logrotate) opens it anew.
+  if (opts.file !== "-") dest.file = opts.file;
   const log = pino(
     {
       level: opts.level,
@@ -94,11 +96,11 @@ export function silentLogger(): Logger {
   return pino({ level: "silent" });
 }
 
-/** Fails at start with a clear message instead of an async stream error later. */
-function assertWritable(file: string): void {
+/** Opens the log file for appending; fails at start with a clear message instead of an async stream error later. */
+function openForAppend(file: string): number {
   try {
     mkdirSync(dirname(file), { recursive: true });
-    closeSync(openSync(file, "a", 0o640));
+    return openSync(file, "a", 0o640);
   } catch (err) {
     throw new SidecarError(
       "E_LOG_FILE",
