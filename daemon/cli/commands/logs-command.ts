@@ -54,7 +54,7 @@ Each line: local time, level, message, then its fields (order=, v= version, stat
 Colours only on a terminal (NO_COLOR turns them off). Lines that are not JSON are printed as they are
 when nothing is filtered. Following survives logrotate (rename + SIGHUP, and copytruncate).
 
-Exit codes: 0 ok (also when stopped with Ctrl-C), 1 the log cannot be read, 2 usage error.
+Exit codes: 0 ok (also when stopped with Ctrl-C), 1 the log cannot be read, 2 usage error, 78 the config file cannot be read (use --file).
 
 Examples:
   cvety-sidecar logs -f
