@@ -111,6 +111,8 @@ test("a staged install writes config, secrets, code, unit and logrotate with the
     // The daemon refuses to start if this file is readable by group or others.
     "Environment=CVETY_SIDECAR_SECRETS_FILE=/etc/cvety-sidecar/secrets.env",
     `ExecStart=${process.execPath} /opt/cvety-sidecar/current/dist/daemon/cli/bin.js run --config /etc/cvety-sidecar/config.toml`,
+    // systemctl reload = SIGHUP: the config is re-read, the log reopened.
+    "ExecReload=/bin/kill -HUP $MAINPID",
     "Restart=on-failure",
     "RestartPreventExitStatus=78",
     "NoNewPrivileges=yes",
