@@ -1,0 +1,80 @@
+/**
+ * The daemon under test as a child process that the chaos run kills with
+ * SIGKILL and starts again on the same config and state. Any exit it did not
+ * cause is recorded: the daemon must never die on its own from a fault.
+ */
+import { SidecarProcess } from "../support/sidecar-process.js";
+
+/** A start can be slow while MySQL is cut or the machine is busy; it is retried, never waited forever. */
+const START_ATTEMPTS = 5;
+
+export class ChaosDaemon {
+  current: SidecarProcess | undefined;
+  kills = 0;
+  starts = 0;
+  readonly unexpectedExits: string[] = [];
+  readonly startFailures: string[] = [];
+  private readonly expected = new WeakSet<SidecarProcess>();
+
+  constructor(
+    private readonly configFile: string,
+    private readonly logFile: string,
+  ) {}
+
+  get pid(): number | undefined {
+    return this.current?.child.pid;
+  }
+
+  async start(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const p = await SidecarProcess.start(this.configFile, this.logFile);
+        this.starts++;
+        this.current = p;
+        void p.exited.then(({ code, signal }) => {
+          if (!this.expected.has(p)) {
+            this.unexpectedExits.push(
+              `daemon pid ${p.child.pid} exited on its own (code ${code}, signal ${signal}): ${p.stderr.trim().slice(-500)}`,
+            );
+          }
+        });
+        return;
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        this.startFailures.push(message.slice(0, 500));
+        if (attempt >= START_ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+      }
+    }
+  }
+
+  /** True when the last started process is still alive. */
+  get running(): boolean {
+    const c = this.current?.child;
+    return c !== undefined && c.exitCode === null && c.signalCode === null;
+  }
+
+  async kill9(): Promise<void> {
+    const p = this.current;
+    if (!p) return;
+    this.expected.add(p);
+    await p.kill9();
+    this.kills++;
+    this.current = undefined;
+  }
+
+  /** Makes sure a daemon runs (after an unexpected exit, starts one). */
+  async ensureRunning(): Promise<void> {
+    if (!this.running) await this.start();
+  }
+
+  /** SIGTERM, as systemd stops it; returns the exit code. */
+  async stop(): Promise<number | null> {
+    const p = this.current;
+    if (!p) return 0;
+    this.expected.add(p);
+    const { code } = await p.stop();
+    this.current = undefined;
+    return code;
+  }
+}
