@@ -7,6 +7,11 @@
  * Every save changes something, so every save is a new state the CRM must
  * end up with. STATUS_ID is left to the CRM side (write-back), so a feed
  * change can only be refused by a real fault, never by a race we made up.
+ *
+ * Saves of one order may overlap (two workers), except a stale-clock save:
+ * overlapping it with another save can make DATE_UPDATE go back under the
+ * same VERSION, which the daemon by design orders as older (DESIGN: by
+ * VERSION, then DATE_UPDATE) and does not send; see docs-draft/proof-chaos.md.
  */
 import type { Pool, RowDataPacket } from "mysql2/promise";
 import { bitrixNow, createOrder, type SaveChange, saveOrder } from "../support/bitrix-writer.js";
@@ -87,7 +92,7 @@ export class ChaosWriter {
     while (!this.stopping) {
       const kind = this.orders.length < 3 ? "create" : this.pickKind();
       try {
-        await this.act(kind);
+        if (await this.act(kind)) this.stats.saves[kind]++;
       } catch (err) {
         this.stats.errors++;
         this.stats.lastError = err instanceof Error ? err.message : String(err);
@@ -106,7 +111,8 @@ export class ChaosWriter {
     return "fields";
   }
 
-  private async act(kind: SaveKind): Promise<void> {
+  /** Runs one action; false when there was no order to save (nothing happened). */
+  private async act(kind: SaveKind): Promise<boolean> {
     const n = ++this.counter;
     switch (kind) {
       case "create":
@@ -118,59 +124,79 @@ export class ChaosWriter {
           kind === "create-held-running" ? { pauseBeforeFinalMs: this.random.int(300, 3000) } : {},
         );
         this.orders.push(id);
-        break;
+        return true;
       }
       case "fields":
-        await this.save({ fields: this.fieldChange(n) });
-        break;
+        return this.withOrder(false, (id) => saveOrder(this.pool, id, { fields: this.fieldChange(n) }));
       case "properties":
-        await this.save({ properties: this.propertyChange(n) });
-        break;
-      case "basket": {
-        const id = this.pickOrder();
-        if (id === undefined) return;
-        await saveOrder(this.pool, id, { basket: await this.basketChange(id, n) });
-        break;
-      }
-      case "same-second-burst": {
+        return this.withOrder(false, (id) =>
+          saveOrder(this.pool, id, { properties: this.propertyChange(n) }),
+        );
+      case "basket":
+        return this.withOrder(false, async (id) =>
+          saveOrder(this.pool, id, { basket: await this.basketChange(id, n) }),
+        );
+      case "same-second-burst":
         // A manager clicking save again, a payment callback on top: several saves in one second.
-        const id = this.pickOrder();
-        if (id === undefined) return;
-        const count = this.random.int(2, 4);
-        for (let i = 0; i < count; i++) {
-          const m = ++this.counter;
-          await saveOrder(
-            this.pool,
-            id,
-            this.random.chance(0.5)
+        return this.withOrder(false, async (id) => {
+          const count = this.random.int(2, 4);
+          for (let i = 0; i < count; i++) {
+            const m = ++this.counter;
+            const change = this.random.chance(0.5)
               ? { fields: this.fieldChange(m) }
-              : { properties: this.propertyChange(m) },
-          );
-        }
-        break;
-      }
+              : { properties: this.propertyChange(m) };
+            await saveOrder(this.pool, id, change);
+          }
+        });
       case "late-date-update":
         // VERSION is bumped in the first UPDATE; DATE_UPDATE moves only seconds later, after the children.
-        await this.save(
-          { properties: this.propertyChange(n), fields: this.fieldChange(n) },
-          { pauseAfterVersionBumpMs: this.random.int(800, 4000) },
+        return this.withOrder(false, (id) =>
+          saveOrder(
+            this.pool,
+            id,
+            { properties: this.propertyChange(n), fields: this.fieldChange(n) },
+            { pauseAfterVersionBumpMs: this.random.int(800, 4000) },
+          ),
         );
-        break;
       case "stale-clock":
-        // A long PHP request: the DATE_UPDATE it writes is its start time, seconds behind the commit.
-        await this.save(
-          { properties: this.propertyChange(n) },
-          { dateUpdate: bitrixNow(), pauseAfterVersionBumpMs: this.random.int(1000, 3000) },
+        // A long PHP request that set DATE_UPDATE when it began (legacy CSaleOrder::Update): it lands
+        // seconds behind the commit, behind orders saved meanwhile. Never overlapped (see above).
+        return this.withOrder(true, (id) =>
+          saveOrder(
+            this.pool,
+            id,
+            { properties: this.propertyChange(n) },
+            { dateUpdate: bitrixNow(), pauseAfterVersionBumpMs: this.random.int(1000, 3000) },
+          ),
         );
-        break;
     }
-    this.stats.saves[kind]++;
   }
 
-  private async save(change: SaveChange, opts: Parameters<typeof saveOrder>[3] = {}): Promise<void> {
-    const id = this.pickOrder();
-    if (id === undefined) return;
-    await saveOrder(this.pool, id, change, opts);
+  /** Saves in progress per order, and orders a stale-clock save holds alone. */
+  private readonly saving = new Map<number, number>();
+  private readonly alone = new Set<number>();
+
+  /** Runs `save` on an order it may save now; `exclusive`: one nobody else is saving, kept alone meanwhile. */
+  private async withOrder(exclusive: boolean, save: (id: number) => Promise<unknown>): Promise<boolean> {
+    let id: number | undefined;
+    for (let tries = 0; tries < 10 && id === undefined; tries++) {
+      const candidate = this.pickOrder();
+      if (candidate === undefined) return false;
+      if (this.alone.has(candidate) || (exclusive && this.saving.has(candidate))) continue;
+      id = candidate;
+    }
+    if (id === undefined) return false;
+    this.saving.set(id, (this.saving.get(id) ?? 0) + 1);
+    if (exclusive) this.alone.add(id);
+    try {
+      await save(id);
+      return true;
+    } finally {
+      const left = (this.saving.get(id) ?? 1) - 1;
+      if (left > 0) this.saving.set(id, left);
+      else this.saving.delete(id);
+      if (exclusive) this.alone.delete(id);
+    }
   }
 
   private fieldChange(n: number): SaveChange["fields"] {
