@@ -35,6 +35,8 @@ const FEED_TOKEN = "chaos-feed-token-0123456789abcdef";
 const CRM_TIMEOUT_MS = 2000;
 const SLOW_ANSWER_MS = 3500;
 const SAMPLE_EVERY_MS = 500;
+/** A killed daemon runs at least this long (up to twice) after its restart before the next kill. */
+const MIN_UPTIME_MS = 2000;
 
 export interface ChaosReport {
   options: ChaosOptions;
@@ -149,10 +151,12 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
         }
       }
     })();
+    // Every planned kill happens, each after the daemon ran a little (on a slow machine a start can
+    // take long, and a kill right after "started" would only test the start); late ones land in the drain.
     const killsDone = (async () => {
       for (const k of plan.kills) {
-        await sleep(Math.max(0, t0 + k.atMs - Date.now()));
-        if (Date.now() >= endAt) break;
+        const minUptimeMs = random.int(MIN_UPTIME_MS, 2 * MIN_UPTIME_MS);
+        await sleep(Math.max(0, t0 + k.atMs - Date.now(), daemon.startedAt + minUptimeMs - Date.now()));
         const pid = daemon.pid;
         await daemon.kill9();
         log(`${since()} kill -9 #${daemon.kills} (pid ${pid}), down ${k.downMs} ms`);
@@ -194,6 +198,8 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
     changer.stop();
     await writer.stop();
     await Promise.all([windowsDone, killsDone]);
+    if (daemon.kills < plan.kills.length)
+      throw new Error(`only ${daemon.kills} of ${plan.kills.length} kills ran`);
     faults.allOff();
     if (mysqlCut) await proxy.restore();
     await daemon.ensureRunning();
@@ -283,7 +289,8 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
       ["CRM status changes", `${changer.pushed.length} pushed to the feed`],
       [
         "kill -9",
-        `${daemon.kills} (restarted after 0.2–3 s)${daemon.startFailures.length ? `, ${daemon.startFailures.length} slow/failed starts retried` : ""}`,
+        `${daemon.kills} (restarted after 0.2–3 s; slowest start ${(daemon.slowestStartMs / 1000).toFixed(1)} s` +
+          `${daemon.startFailures.length > 0 ? `; ${daemon.startFailures.length} starts timed out and were retried` : ""})`,
       ],
       [
         "CRM requests",
