@@ -16,6 +16,9 @@ export class ChaosDaemon {
   /** When the running daemon logged "started" (ms), and the longest a start took. */
   startedAt = 0;
   slowestStartMs = 0;
+  /** Time from each kill to the next "started" line, summed (ms). */
+  downMs = 0;
+  private killedAt: number | undefined;
   readonly unexpectedExits: string[] = [];
   readonly startFailures: string[] = [];
   private readonly expected = new WeakSet<SidecarProcess>();
@@ -37,6 +40,8 @@ export class ChaosDaemon {
         this.starts++;
         this.startedAt = Date.now();
         this.slowestStartMs = Math.max(this.slowestStartMs, this.startedAt - begun);
+        if (this.killedAt !== undefined) this.downMs += this.startedAt - this.killedAt;
+        this.killedAt = undefined;
         this.current = p;
         void p.exited.then(({ code, signal }) => {
           if (!this.expected.has(p)) {
@@ -66,6 +71,7 @@ export class ChaosDaemon {
     if (!p) return;
     this.expected.add(p);
     await p.kill9();
+    this.killedAt = Date.now();
     this.kills++;
     this.current = undefined;
   }

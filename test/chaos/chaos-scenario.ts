@@ -289,7 +289,7 @@ export async function runChaos(options: ChaosOptions, log: (line: string) => voi
       ["CRM status changes", `${changer.pushed.length} pushed to the feed`],
       [
         "kill -9",
-        `${daemon.kills} (restarted after 0.2–3 s; slowest start ${(daemon.slowestStartMs / 1000).toFixed(1)} s` +
+        `${daemon.kills} (restarted after 0.2–3 s; down ${(daemon.downMs / 1000).toFixed(0)} s in all, slowest start ${(daemon.slowestStartMs / 1000).toFixed(1)} s` +
           `${daemon.startFailures.length > 0 ? `; ${daemon.startFailures.length} starts timed out and were retried` : ""})`,
       ],
       [
