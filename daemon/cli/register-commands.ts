@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { registerDemoCommand } from "./commands/demo-command.js";
 import { registerInstallCommand } from "./commands/install-command.js";
 import { registerRunCommand } from "./commands/run-command.js";
 import { registerUninstallCommand } from "./commands/uninstall-command.js";
@@ -8,4 +9,5 @@ export function registerCommands(program: Command): void {
   registerRunCommand(program);
   registerInstallCommand(program);
   registerUninstallCommand(program);
+  registerDemoCommand(program);
 }

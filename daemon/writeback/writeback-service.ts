@@ -45,7 +45,6 @@ export interface WritebackDeps {
   isStopping?: () => boolean;
 }
 
-const PRUNE_EVERY_MS = 3600_000;
 /** Log lines carry at most this much of any CRM-supplied text. */
 const LOG_TEXT_CHARS = 120;
 
@@ -63,7 +62,6 @@ export class WritebackService {
   private target: BitrixWriteTarget | undefined;
   private failureKey: string | undefined;
   private readonly refusedLogged = new Set<string>();
-  private lastPruneAt = 0;
   lastPollAt: number | undefined;
 
   constructor(private readonly deps: WritebackDeps) {
@@ -98,7 +96,7 @@ export class WritebackService {
   }
 
   private async poll(): Promise<void> {
-    const { settings, source, store, mysql } = this.deps;
+    const { settings, source, mysql } = this.deps;
     this.target ??= await readWriteTarget(mysql);
     const statuses = await readOrderStatuses(mysql);
     const cursor = await this.currentCursor();
@@ -106,11 +104,8 @@ export class WritebackService {
       const complete = await this.settlePage(page, statuses);
       if (!complete || this.deps.isStopping?.()) break;
     }
+    // Old outcomes and own-write keys are pruned by housekeeping ([housekeeping] keep_writeback_*).
     this.lastPollAt = this.clock();
-    if (this.lastPollAt - this.lastPruneAt > PRUNE_EVERY_MS) {
-      store.prune(this.lastPollAt);
-      this.lastPruneAt = this.lastPollAt;
-    }
   }
 
   /**

@@ -1,4 +1,5 @@
 import { FORWARD_BENCHMARKS } from "./forward-bench.js";
+import { HOUSEKEEPING_BENCHMARKS } from "./housekeeping-bench.js";
 import { WRITEBACK_BENCHMARKS } from "./writeback-bench.js";
 
 /** The benchmarks `npm run bench` knows, in the order they run. */
@@ -9,4 +10,8 @@ export interface Benchmark {
   run: (progress: (line: string) => void) => Promise<string[]>;
 }
 
-export const BENCHMARKS: Benchmark[] = [...FORWARD_BENCHMARKS, ...WRITEBACK_BENCHMARKS];
+export const BENCHMARKS: Benchmark[] = [
+  ...FORWARD_BENCHMARKS,
+  ...WRITEBACK_BENCHMARKS,
+  ...HOUSEKEEPING_BENCHMARKS,
+];

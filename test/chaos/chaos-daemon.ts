@@ -36,7 +36,9 @@ export class ChaosDaemon {
     for (let attempt = 1; ; attempt++) {
       try {
         const begun = Date.now();
-        const p = await SidecarProcess.start(this.configFile, this.logFile, {}, undefined, START_TIMEOUT_MS);
+        const p = await SidecarProcess.start(this.configFile, this.logFile, {}, undefined, {
+          startTimeoutMs: START_TIMEOUT_MS,
+        });
         this.starts++;
         this.startedAt = Date.now();
         this.slowestStartMs = Math.max(this.slowestStartMs, this.startedAt - begun);

@@ -132,10 +132,12 @@ export class SidecarProcess {
     readonly logFile: string,
     env: NodeJS.ProcessEnv,
     bin: string,
+    detached: boolean,
   ) {
     this.child = spawn(process.execPath, [bin, "run", "--config", configFile], {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
+      detached,
     });
     this.child.stdout!.on("data", (d) => (this.stdout += d));
     this.child.stderr!.on("data", (d) => (this.stderr += d));
@@ -145,18 +147,21 @@ export class SidecarProcess {
   }
 
   /**
-   * Starts the daemon (this checkout's, or another copy's `bin`) and waits for its "cvety-sidecar started"
-   * log line, at most `startTimeoutMs` (a busy shared machine may need more than the default).
+   * Starts the daemon (this checkout's, or another copy's `bin`) and waits for its "cvety-sidecar started" log line.
+   * `detached`: its own process group, so a Ctrl-C in the terminal reaches only the caller, which stops it once
+   * (the demo); a second signal would make the daemon exit at once. `startTimeoutMs` (default 15 s): how long
+   * to wait for that line (a busy shared machine may need more).
    */
   static async start(
     configFile: string,
     logFile: string,
     env: NodeJS.ProcessEnv = {},
     bin: string = SIDECAR_BIN,
-    startTimeoutMs = 15_000,
+    opts: { detached?: boolean; startTimeoutMs?: number } = {},
   ): Promise<SidecarProcess> {
-    const p = new SidecarProcess(configFile, logFile, env, bin);
+    const p = new SidecarProcess(configFile, logFile, env, bin, opts.detached ?? false);
     const startedBefore = p.logLines().filter((l) => l.msg === "cvety-sidecar started").length;
+    const startTimeoutMs = opts.startTimeoutMs ?? 15_000;
     const deadline = Date.now() + startTimeoutMs;
     while (Date.now() < deadline) {
       if (p.child.exitCode !== null) throw new Error(`cvety-sidecar exited ${p.child.exitCode}: ${p.stderr}`);
