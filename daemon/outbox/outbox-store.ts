@@ -265,6 +265,11 @@ export class OutboxStore {
     return out;
   }
 
+  /** This exact (ID, VERSION, DATE_UPDATE) is a row a status write-back produced. */
+  isWritebackRow(orderId: number, version: number, dateUpdate: string): boolean {
+    return this.s.isWritebackWrite!.get(orderId, version, dateUpdate) !== undefined;
+  }
+
   /** The JSON `data` of a pending entry; undefined once it was replaced, delivered or dropped. */
   payloadOf(id: number): string | undefined {
     return this.s.payload!.get(id) as string | undefined;
