@@ -143,7 +143,8 @@ export class CaptureService {
       const settling = this.settlingSince.get(row.orderId);
       const since = settling && settling.version === row.version ? settling.sinceMs : undefined;
       const decision = decideRow(row, captured.get(row.orderId), since, now, settings.settle_ms);
-      if (decision === "capture") toRead.push(row);
+      if (decision === "capture" && this.isFreshWritebackRow(row, now)) unsettled.push(row.dateUpdate);
+      else if (decision === "capture") toRead.push(row);
       else if (decision === "settling") {
         if (since === undefined) this.settlingSince.set(row.orderId, { version: row.version, sinceMs: now });
         unsettled.push(row.dateUpdate);
@@ -174,6 +175,21 @@ export class CaptureService {
     this.forgetStaleSettling(now);
     const oldestUnsettled = unsettled.sort()[0];
     return oldestUnsettled === undefined ? { snapshots } : { snapshots, oldestUnsettled };
+  }
+
+  /**
+   * A row a status write-back produced, whose DATE_UPDATE second is not over yet. The write-back
+   * only locks the order row, so it can land in the middle of a Bitrix save (VERSION already
+   * bumped, children still being written); if that save's last UPDATE then writes DATE_UPDATE in
+   * the same second, the row keeps the write-back's (VERSION, DATE_UPDATE) and a snapshot read
+   * before it would never be read again. Once the second is over, such a save is complete or
+   * moves DATE_UPDATE. Both clocks are Bitrix's wall clock ([bitrix] timezone), whole seconds.
+   */
+  private isFreshWritebackRow(row: WindowRow, nowMs: number): boolean {
+    return (
+      row.dateUpdate >= wallClockNow(this.deps.timezone, nowMs) &&
+      this.deps.outbox.isWritebackRow(row.orderId, row.version, row.dateUpdate)
+    );
   }
 
   /** An order that stopped settling without being captured (deleted meanwhile) is forgotten after the window. */

@@ -1,5 +1,6 @@
 import type { Statement } from "better-sqlite3";
 import { type CapturedKey, compareSnapshots } from "../capture/plan-capture.js";
+import { sameBesidesStatusChange } from "../capture/writeback-echo.js";
 import type { StateDb } from "./open-state-db.js";
 
 /**
@@ -11,7 +12,11 @@ import type { StateDb } from "./open-state-db.js";
  * - the (ID, VERSION, DATE_UPDATE) a status write-back produced is not
  *   captured (or swept up) as a Bitrix change (no echo), unless an older snapshot of the
  *   order is still pending: then it replaces that one, so the CRM never
- *   gets the pre-write-back status after its own change.
+ *   gets the pre-write-back status after its own change; and unless the row
+ *   differs from the order's last queued snapshot in more than the status
+ *   columns (a Bitrix save the write-back's row swallowed, see
+ *   writeback-echo.ts) or no queued snapshot is left to compare with: then
+ *   it is sent, the CRM receiving its own status once more.
  */
 
 export type OutboxState = "pending" | "delivered" | "dead";
@@ -139,6 +144,9 @@ export class OutboxStore {
       isWritebackWrite: db.prepare(
         "SELECT 1 FROM writeback_writes WHERE order_id = ? AND version = ? AND date_update = ?",
       ),
+      lastQueuedPayload: db
+        .prepare("SELECT payload FROM outbox WHERE order_id = ? ORDER BY id DESC LIMIT 1")
+        .pluck(),
       getPending: db.prepare(
         "SELECT id, version, date_update, snapshot_hash FROM outbox WHERE order_id = ? AND state = 'pending'",
       ),
@@ -257,6 +265,11 @@ export class OutboxStore {
     return out;
   }
 
+  /** This exact (ID, VERSION, DATE_UPDATE) is a row a status write-back produced. */
+  isWritebackRow(orderId: number, version: number, dateUpdate: string): boolean {
+    return this.s.isWritebackWrite!.get(orderId, version, dateUpdate) !== undefined;
+  }
+
   /** The JSON `data` of a pending entry; undefined once it was replaced, delivered or dropped. */
   payloadOf(id: number): string | undefined {
     return this.s.payload!.get(id) as string | undefined;
@@ -296,7 +309,8 @@ export class OutboxStore {
     if (
       (reason === "capture" || reason === "sweep") &&
       this.s.isWritebackWrite!.get(snap.orderId, snap.version, snap.dateUpdate) !== undefined &&
-      this.s.getPending!.get(snap.orderId) === undefined
+      this.s.getPending!.get(snap.orderId) === undefined &&
+      this.onlyStatusChangedSinceQueued(snap)
     ) {
       return { ...base, outcome: "echo" };
     }
@@ -335,6 +349,12 @@ export class OutboxStore {
     return replacedId === undefined
       ? { ...base, outcome: "enqueued", outboxId, event }
       : { ...base, outcome: "replaced", outboxId, replacedId, event };
+  }
+
+  /** The order's last queued snapshot (delivered, dead or pending) equals this one but for the status columns. */
+  private onlyStatusChangedSinceQueued(snap: NewSnapshot): boolean {
+    const previous = this.s.lastQueuedPayload!.get(snap.orderId) as string | undefined;
+    return previous !== undefined && sameBesidesStatusChange(previous, snap.payload);
   }
 
   private recordOne(r: AttemptResult): void {

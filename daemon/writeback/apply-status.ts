@@ -47,6 +47,12 @@ export interface ApplyStatusDeps {
   /** The CRM time of the write-back that produced this exact row (see decideStatusChange). */
   ownWriteCrmTimeUs: (orderId: number, version: number, dateUpdate: string) => number | undefined;
   /**
+   * The CRM time of the write-back that set the order's current status at its
+   * current DATE_STATUS, while Bitrix has not changed the status since (a
+   * Bitrix save of other fields may have moved the row on).
+   */
+  ownStatusCrmTimeUs: (orderId: number, statusId: string, dateStatus: string) => number | undefined;
+  /**
    * Called after the writes, before COMMIT, with the (ID, VERSION, DATE_UPDATE)
    * they produce: recorded first, capture can never see our row without
    * knowing it is our own (no echo).
@@ -100,7 +106,14 @@ async function decideAndWrite(
 ): Promise<ApplyResult> {
   const [row] = await selectStrings(conn, deps.dryRun ? SQL_READ_ORDER : SQL_LOCK_ORDER, [change.orderId]);
   const order = row ? toLockedOrder(row) : undefined;
-  const own = order && deps.ownWriteCrmTimeUs(order.id, order.version, order.dateUpdate);
+  // Our own status, even when a Bitrix save of other fields came after it: its DATE_STATUS is
+  // the time we applied it, not a Bitrix status change, so it must not win over newer CRM changes.
+  const own =
+    order &&
+    (deps.ownWriteCrmTimeUs(order.id, order.version, order.dateUpdate) ??
+      (order.dateStatus === null
+        ? undefined
+        : deps.ownStatusCrmTimeUs(order.id, order.statusId, order.dateStatus)));
   const decision = decideStatusChange(order, change.statusId, change.crmChangedAt, own);
   if (decision.kind === "missing") {
     return { outcome: "rejected", reason: `order ${change.orderId} does not exist in b_sale_order` };

@@ -39,11 +39,12 @@ export type StatusDecision =
   | { kind: "apply" };
 
 /**
- * Conflict rule. If the order row is still exactly the one our write-back
- * produced (`ownWriteCrmTimeUs` found for its VERSION and DATE_UPDATE),
- * Bitrix has not touched it since: its DATE_STATUS is our own clock, so the
- * CRM change is compared with the CRM change we applied, and only a newer
- * one wins. Otherwise Bitrix saved the order last: a DATE_STATUS strictly
+ * Conflict rule. If the order's status is still the one our write-back set
+ * (`ownWriteCrmTimeUs` found: the row is exactly the one it produced, or its
+ * STATUS_ID and DATE_STATUS are those it wrote, whatever Bitrix saved since
+ * in other fields), its DATE_STATUS is our own clock, not a Bitrix status
+ * change: the CRM change is compared with the CRM change we applied, and
+ * only a newer one wins. Otherwise Bitrix set the status last: a DATE_STATUS strictly
  * later than the CRM's change (on Bitrix's wall clock, whole seconds) means
  * a Bitrix manager moved the status after the CRM did; the same second is
  * not "after".

@@ -249,6 +249,8 @@ export class WritebackService {
       now: () => wallClockNow(timezone, this.clock()),
       ownWriteCrmTimeUs: (orderId: number, version: number, dateUpdate: string) =>
         store.ownWriteCrmTimeUs(orderId, version, dateUpdate),
+      ownStatusCrmTimeUs: (orderId: number, statusId: string, dateStatus: string) =>
+        store.ownStatusCrmTimeUs(orderId, statusId, dateStatus),
       beforeCommit: (write: OwnWrite) => store.recordWrite(write),
     };
   }

@@ -108,6 +108,16 @@ export class WritebackStore {
       ownWrite: db.prepare(
         "SELECT crm_changed_at_us FROM writeback_writes WHERE order_id = ? AND version = ? AND date_update = ?",
       ),
+      // DATE_STATUS and DATE_UPDATE of a write-back are the same second (plan-status-write.ts).
+      // A write without its 'applied' outcome is one whose outcome a kill -9 cut off after the
+      // MySQL COMMIT: it counts too (its status is unknown here, its second matches).
+      ownStatus: db.prepare(
+        `SELECT w.crm_changed_at_us FROM writeback_writes w
+         LEFT JOIN writeback_changes c ON c.order_id = w.order_id AND c.version = w.version
+           AND c.date_update = w.date_update AND c.outcome = 'applied' AND c.dry_run = 0
+         WHERE w.order_id = ? AND w.date_update = ? AND (c.status_id = ? OR c.id IS NULL)
+         ORDER BY w.version DESC LIMIT 1`,
+      ),
       counts: db.prepare(
         "SELECT dry_run, outcome, COUNT(*) AS n FROM writeback_changes GROUP BY dry_run, outcome",
       ),
@@ -162,6 +172,18 @@ export class WritebackStore {
   /** The CRM time (µs) of the change whose write-back produced this exact order row, if one did. */
   ownWriteCrmTimeUs(orderId: number, version: number, dateUpdate: string): number | undefined {
     const row = this.s.ownWrite!.get(orderId, version, dateUpdate) as
+      | { crm_changed_at_us: number }
+      | undefined;
+    return row?.crm_changed_at_us;
+  }
+
+  /**
+   * The CRM time (µs) of the applied change that set this order's status to
+   * `statusId` at `dateStatus`: found only while Bitrix has not changed the
+   * status since (other saves of the order may have happened).
+   */
+  ownStatusCrmTimeUs(orderId: number, statusId: string, dateStatus: string): number | undefined {
+    const row = this.s.ownStatus!.get(orderId, dateStatus, statusId) as
       | { crm_changed_at_us: number }
       | undefined;
     return row?.crm_changed_at_us;

@@ -103,11 +103,30 @@ test("an older snapshot never replaces a newer pending or delivered one", () => 
   assert.equal(next.event, "order.update", "after a delivery the event is order.update");
 });
 
+/** A snapshot whose payload has the order columns a status write-back sets, and others. */
+function orderSnap(
+  orderId: number,
+  version: number,
+  dateUpdate: string,
+  fields: Record<string, string>,
+): NewSnapshot {
+  const payload = JSON.stringify({
+    ID: String(orderId),
+    VERSION: String(version),
+    DATE_UPDATE: dateUpdate,
+    ...fields,
+  });
+  return { ...snap(orderId, version, dateUpdate), payload, hash: payload };
+}
+
 test("the row a status write-back produced is not queued as a change, unless an older snapshot is pending", () => {
   const { db, store } = freshStore();
   const writes = new WritebackStore(db);
+  const [first] = store.enqueue([snap(1, 3, "2025-08-26 10:00:00", "same")], "capture");
+  store.recordResults([delivered(store.dueEntries(Date.now() + 1, 10)[0]!)]);
+  assert.equal(first!.outcome, "enqueued");
   writes.recordWrite({ orderId: 1, version: 4, dateUpdate: "2025-08-26 10:00:05", crmChangedAtUs: 1 });
-  assert.equal(store.enqueue([snap(1, 4, "2025-08-26 10:00:05")], "capture")[0]!.outcome, "echo");
+  assert.equal(store.enqueue([snap(1, 4, "2025-08-26 10:00:05", "same")], "capture")[0]!.outcome, "echo");
   assert.deepEqual(store.dueEntries(Date.now() + 1, 10), []);
   assert.deepEqual(
     store.capturedKeys([1]).get(1),
@@ -125,6 +144,47 @@ test("the row a status write-back produced is not queued as a change, unless an 
   writes.recordWrite({ orderId: 2, version: 8, dateUpdate: "2025-08-26 10:00:02", crmChangedAtUs: 1 });
   const [replacing] = store.enqueue([snap(2, 8, "2025-08-26 10:00:02", "status DE")], "capture");
   assert.equal(replacing!.outcome, "replaced", "never the pre-write-back status after the CRM's own change");
+});
+
+test("a write-back row that also holds a Bitrix save is sent; one with only the status columns changed is not", () => {
+  const { db, store } = freshStore();
+  const writes = new WritebackStore(db);
+  const base = { STATUS_ID: "N", DATE_STATUS: "2025-08-26 10:00:00", UPDATED_1C: "N", COMMENTS: "first" };
+  store.enqueue([orderSnap(1, 1, "2025-08-26 10:00:00", base)], "capture");
+  store.recordResults([delivered(store.dueEntries(Date.now() + 1, 10)[0]!)]);
+
+  // Found by the chaos run: a manager's save (VERSION 2) committed just before write-back wrote VERSION 3;
+  // capture first sees the row under the write-back's (VERSION, DATE_UPDATE), with the manager's comment in it.
+  writes.recordWrite({ orderId: 1, version: 3, dateUpdate: "2025-08-26 10:00:07", crmChangedAtUs: 1 });
+  const swallowed = orderSnap(1, 3, "2025-08-26 10:00:07", {
+    ...base,
+    STATUS_ID: "DE",
+    DATE_STATUS: "2025-08-26 10:00:07",
+    COMMENTS: "manager's comment",
+  });
+  const [sent] = store.enqueue([swallowed], "capture");
+  assert.equal(sent!.outcome, "enqueued", "the manager's save reaches the CRM");
+  store.recordResults([delivered(store.dueEntries(Date.now() + 1, 10)[0]!)]);
+
+  writes.recordWrite({ orderId: 1, version: 4, dateUpdate: "2025-08-26 10:00:09", crmChangedAtUs: 2 });
+  const ownOnly = orderSnap(1, 4, "2025-08-26 10:00:09", {
+    ...base,
+    STATUS_ID: "F",
+    DATE_STATUS: "2025-08-26 10:00:09",
+    COMMENTS: "manager's comment",
+  });
+  assert.equal(
+    store.enqueue([ownOnly], "capture")[0]!.outcome,
+    "echo",
+    "the CRM's own status is not sent back",
+  );
+
+  // An order with nothing queued to compare with (never captured): sent, the CRM gets its own status once more.
+  writes.recordWrite({ orderId: 9, version: 1, dateUpdate: "2025-08-26 10:00:09", crmChangedAtUs: 3 });
+  assert.equal(
+    store.enqueue([orderSnap(9, 1, "2025-08-26 10:00:09", base)], "capture")[0]!.outcome,
+    "enqueued",
+  );
 });
 
 test("cursor and outbox rows commit together", () => {

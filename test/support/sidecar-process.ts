@@ -153,25 +153,27 @@ export class SidecarProcess {
   /**
    * Starts the daemon (this checkout's, or another copy's `bin`) and waits for its "cvety-sidecar started" log line.
    * `detached`: its own process group, so a Ctrl-C in the terminal reaches only the caller, which stops it once
-   * (the demo); a second signal would make the daemon exit at once.
+   * (the demo); a second signal would make the daemon exit at once. `startTimeoutMs` (default 15 s): how long
+   * to wait for that line (a busy shared machine may need more).
    */
   static async start(
     configFile: string,
     logFile: string,
     env: NodeJS.ProcessEnv = {},
     bin: string = SIDECAR_BIN,
-    opts: { detached?: boolean } = {},
+    opts: { detached?: boolean; startTimeoutMs?: number } = {},
   ): Promise<SidecarProcess> {
     const p = new SidecarProcess(configFile, logFile, env, bin, opts.detached ?? false);
     const startedBefore = p.logLines().filter((l) => l.msg === "cvety-sidecar started").length;
-    const deadline = Date.now() + 15_000;
+    const startTimeoutMs = opts.startTimeoutMs ?? 15_000;
+    const deadline = Date.now() + startTimeoutMs;
     while (Date.now() < deadline) {
       if (p.child.exitCode !== null) throw new Error(`cvety-sidecar exited ${p.child.exitCode}: ${p.stderr}`);
       if (p.logLines().filter((l) => l.msg === "cvety-sidecar started").length > startedBefore) return p;
       await sleep(25);
     }
     p.child.kill("SIGKILL");
-    throw new Error(`cvety-sidecar did not start in 15 s: ${p.stderr}`);
+    throw new Error(`cvety-sidecar did not start in ${startTimeoutMs / 1000} s: ${p.stderr}`);
   }
 
   /** The http address from the "running" line on stderr. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { bitrixNow, createOrder } from "../support/bitrix-writer.js";
+import { bitrixNow, createOrder, saveOrder } from "../support/bitrix-writer.js";
 import type { TestDatabase } from "../support/mariadb.js";
 import {
   setupWriteback,
@@ -137,6 +137,34 @@ test("two CRM changes of one order both apply in order, although our own write i
   assert.deepEqual(
     f.outcomes().map((o) => o["outcome"]),
     ["applied", "applied"],
+  );
+});
+
+test("a Bitrix save of other fields after our status write does not make the next CRM change a conflict; a Bitrix status change does", async (t) => {
+  const f = await setupWriteback(t);
+  const id = await createOrder(
+    f.db.pool,
+    {},
+    { timeZone: TZ, dateUpdate: bitrixNow(TZ, new Date(Date.now() - 60_000)) },
+  );
+  // Found by the chaos run: CRM changes that waited (daemon down, MySQL cut) are older than the
+  // DATE_STATUS our first write stamps; a manager's property save in between made the next one a "conflict".
+  const crmTime = Date.now() - 5000;
+  f.feed.push({ order_id: id, status: "assembled", changed_at: new Date(crmTime).toISOString() });
+  await f.tick();
+  await saveOrder(f.db.pool, id, { properties: { notes: "Позвонить за час" } }, { timeZone: TZ });
+  f.feed.push({ order_id: id, status: "in_transit", changed_at: new Date(crmTime + 1).toISOString() });
+  await f.tick();
+  assert.deepEqual(await statusOf(f.db, id), { status: "DE", version: 3 });
+
+  // A manager sets the status in Bitrix now: an older CRM change loses to it.
+  await saveOrder(f.db.pool, id, { fields: { STATUS_ID: "F" } }, { timeZone: TZ });
+  f.feed.push({ order_id: id, status: "paid", changed_at: new Date(crmTime + 2).toISOString() });
+  await f.tick();
+  assert.deepEqual(await statusOf(f.db, id), { status: "F", version: 4 });
+  assert.deepEqual(
+    f.outcomes().map((o) => o["outcome"]),
+    ["applied", "applied", "conflict"],
   );
 });
 
