@@ -170,10 +170,12 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
           }
           const paused = delivery.pauseState;
           const writebackPause = writebackStore?.getPause();
+          const captureFailure = capture.failure;
           return {
-            ready: mysqlOk && !paused && !writebackPause,
+            ready: mysqlOk && !paused && !writebackPause && !captureFailure,
             checks: {
               mysql: mysqlOk ? "ok" : mysqlError,
+              capture: captureFailure ? `failing: ${captureFailure.reason}` : "ok",
               delivery: paused ? `paused: ${paused.reason}` : "ok",
               writeback: writeback ? (writebackPause ? `paused: ${writebackPause.reason}` : "ok") : "off",
             },
