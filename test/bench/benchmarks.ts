@@ -1,3 +1,4 @@
+import { backlogDrain } from "./backlog-drain.js";
 import { FORWARD_BENCHMARKS } from "./forward-bench.js";
 import { WRITEBACK_BENCHMARKS } from "./writeback-bench.js";
 
@@ -9,4 +10,4 @@ export interface Benchmark {
   run: (progress: (line: string) => void) => Promise<string[]>;
 }
 
-export const BENCHMARKS: Benchmark[] = [...FORWARD_BENCHMARKS, ...WRITEBACK_BENCHMARKS];
+export const BENCHMARKS: Benchmark[] = [...FORWARD_BENCHMARKS, backlogDrain, ...WRITEBACK_BENCHMARKS];
