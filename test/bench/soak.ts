@@ -38,6 +38,7 @@ interface Options {
   crmChangeEveryS: number;
   bitrixChangeEveryS: number;
   keep: boolean;
+  daemonNodeOptions?: string;
 }
 
 function positive(value: string): number {
@@ -57,6 +58,10 @@ function parseOptions(argv: string[]): Options {
     .option("--crm-change-every-s <n>", "a CRM status change (write-back) every n seconds", positive, 2)
     .option("--bitrix-change-every-s <n>", "a status change saved in Bitrix every n seconds", positive, 5)
     .option("--keep", "keep the temp dir (config, state, daemon log) and the database", false)
+    .option(
+      "--daemon-node-options <flags>",
+      "NODE_OPTIONS for the daemon only, e.g. --max-old-space-size=48 to see whether its heap is garbage or kept",
+    )
     .addHelpText("after", "\nExample:\n  npm run soak -- --minutes 60 --rate 10 > /tmp/soak.txt 2>&1");
   program.parse(argv, { from: "user" });
   return program.opts<Options>();
@@ -106,12 +111,17 @@ async function main(): Promise<void> {
   });
   // capture start_from = "now" starts at the newest order: make one.
   const recent: number[] = [await createOrder(db.pool)];
-  const sidecar = await SidecarProcess.start(configFile, join(dir, "sidecar.log"));
+  const sidecar = await SidecarProcess.start(
+    configFile,
+    join(dir, "sidecar.log"),
+    opts.daemonNodeOptions === undefined ? {} : { NODE_OPTIONS: opts.daemonNodeOptions },
+  );
   const pid = sidecar.child.pid!;
   const rss = new RssSampler(pid, 1000);
   out(
     `daemon pid ${pid} started; writing ${opts.rate} orders/s for ${opts.minutes} min, ` +
-      `a CRM status change every ${opts.crmChangeEveryS} s, a Bitrix status change every ${opts.bitrixChangeEveryS} s; load ${loadAverage()}`,
+      `a CRM status change every ${opts.crmChangeEveryS} s, a Bitrix status change every ${opts.bitrixChangeEveryS} s` +
+      `${opts.daemonNodeOptions === undefined ? "" : `; daemon NODE_OPTIONS ${opts.daemonNodeOptions}`}; load ${loadAverage()}`,
   );
 
   let written = 0;
