@@ -17,7 +17,7 @@ import { createTestDatabase, endpointFromEnv } from "../support/mariadb.js";
 import { SidecarProcess, writeSidecarConfig } from "../support/sidecar-process.js";
 import { createTestPki } from "../support/test-pki.js";
 import type { Benchmark } from "./benchmarks.js";
-import { loadAverage, RssSampler } from "./proc-usage.js";
+import { cpuSeconds, loadAverage, RssSampler } from "./proc-usage.js";
 import { stateTableCounts } from "./state-table-counts.js";
 
 const TOKEN = "bench-backlog-token";
@@ -80,6 +80,7 @@ export const backlogDrain: Benchmark = {
             throw new Error(`only ${crm.stats.orders} of ${count} delivered after ${timeoutS} s`);
         }
         const elapsedS = (Date.now() - t0) / 1000;
+        const cpuS = cpuSeconds(sidecar.child.pid!);
         rss.sample();
         rss.stop();
         const half = rss.samples.filter((s) => s.atS <= elapsedS / 2);
@@ -87,6 +88,7 @@ export const backlogDrain: Benchmark = {
           `${count.toLocaleString("en")} orders (3 basket lines, 12 properties) delivered in ${elapsedS.toFixed(1)} s from process start: ${(count / elapsedS).toFixed(0)} orders/s`,
           `daemon RSS: start ${rss.start.toFixed(1)} MB, peak ${rss.peak.toFixed(1)} MB, end ${rss.last.toFixed(1)} MB; peak over the first half ${Math.max(...half.map((s) => s.rssMb)).toFixed(1)} MB (${rss.samples.length} samples, 1 s apart)`,
           `outbox pending at most ${maxPending} (sampled every second): capture runs ahead of delivery into SQLite, not into memory`,
+          `daemon CPU: ${cpuS.toFixed(0)} s user+system = ${((cpuS * 1000) / count).toFixed(2)} ms per order (${(count / cpuS).toFixed(0)} orders per CPU-second; the wall-clock rate above is what the shared machine left it)`,
           `CRM saw ${crm.stats.requests} requests, ${crm.stats.versionRegressions} version regressions`,
           `load average before ${loadBefore}, after ${loadAverage()}`,
         ];
