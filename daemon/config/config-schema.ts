@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { housekeepingConfigSchema } from "./housekeeping-config.js";
 
 /**
  * The one TOML config file, validated at start. Keys are snake_case; every
@@ -168,6 +169,7 @@ export const configSchema = z.strictObject({
       listen: z.union([z.literal("off"), hostPort]).default("127.0.0.1:9465"),
     })
     .prefault({}),
+  housekeeping: housekeepingConfigSchema,
 });
 
 export type ConfigFile = z.infer<typeof configSchema>;

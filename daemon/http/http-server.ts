@@ -9,6 +9,8 @@ export interface HttpHandlers {
   ready: () => Promise<{ ready: boolean; checks: Record<string, unknown> }>;
   /** Refreshes scrape-time gauges before /metrics is rendered. */
   beforeMetrics?: () => void;
+  /** POST /wake: the CLI changed the outbox (retry, resync); deliver now instead of on the next tick. */
+  wake?: () => void;
   registry: Registry;
 }
 
@@ -25,7 +27,10 @@ export function parseListen(listen: string): { host: string; port: number } {
   return { host: m[1]!, port: Number(m[2]) };
 }
 
-/** /healthz, /readyz and /metrics on a loopback address by default (DESIGN [http] listen). */
+/**
+ * /healthz, /readyz, /metrics and POST /wake on a loopback address by default (DESIGN [http] listen).
+ * /wake only cuts a wait short, it changes nothing, so it needs no credential.
+ */
 export async function startHttpServer(listen: string, h: HttpHandlers): Promise<RunningHttpServer> {
   const { host, port } = parseListen(listen);
   const server = createServer((req, res) => {
@@ -56,6 +61,14 @@ export async function startHttpServer(listen: string, h: HttpHandlers): Promise<
 
 async function handle(req: IncomingMessage, res: ServerResponse, h: HttpHandlers): Promise<void> {
   const path = (req.url ?? "/").split("?")[0];
+  if (path === "/wake" && h.wake) {
+    if (req.method !== "POST") res.writeHead(405, { allow: "POST" }).end();
+    else {
+      h.wake();
+      res.writeHead(204).end();
+    }
+    return;
+  }
   if (req.method !== "GET" && req.method !== "HEAD") {
     res.writeHead(405, { allow: "GET, HEAD" }).end();
     return;

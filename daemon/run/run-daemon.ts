@@ -3,6 +3,7 @@ import type { Config } from "../config/config-schema.js";
 import { CrmClient } from "../delivery/crm-client.js";
 import { DeliveryService } from "../delivery/delivery-service.js";
 import { describeError, SidecarError } from "../errors.js";
+import { startHousekeeping } from "../housekeeping/start-housekeeping.js";
 import { type RunningHttpServer, startHttpServer } from "../http/http-server.js";
 import { createLogger, type LogHandle } from "../log/create-logger.js";
 import { WorkerLoop } from "../loop/worker-loop.js";
@@ -139,6 +140,7 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
     try {
       http = await startHttpServer(config.http.listen, {
         registry: metrics.registry,
+        wake: () => deliveryLoop.notify(),
         health: () => ({
           version: VERSION,
           pid: process.pid,
@@ -209,6 +211,15 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
   captureLoop.start();
   deliveryLoop.start();
   writebackLoop?.start();
+  // Housekeeping ([housekeeping] schedules, node-cron): sweeps, prune, checkpoint, daily summary.
+  const housekeeping = startHousekeeping({
+    settings: config.housekeeping,
+    capture: config.capture,
+    mysql,
+    outbox,
+    log,
+    onEnqueued: () => deliveryLoop.notify(),
+  });
   log.info(
     {
       version: VERSION,
@@ -245,7 +256,12 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
       if (stopping) return;
       stopping = true;
       log.info({ inflight: delivery.inflightCount }, "stopping");
-      await Promise.all([captureLoop.stop(), deliveryLoop.stop(), writebackLoop?.stop()]);
+      await Promise.all([
+        captureLoop.stop(),
+        deliveryLoop.stop(),
+        writebackLoop?.stop(),
+        housekeeping.stop(config.delivery.shutdown_grace_ms),
+      ]);
       const drained = await delivery.drain(config.delivery.shutdown_grace_ms);
       if (!drained)
         log.warn(

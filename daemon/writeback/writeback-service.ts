@@ -46,7 +46,6 @@ export interface WritebackDeps {
   isStopping?: () => boolean;
 }
 
-const PRUNE_EVERY_MS = 3600_000;
 /** Log lines carry at most this much of any CRM-supplied text. */
 const LOG_TEXT_CHARS = 120;
 
@@ -64,7 +63,6 @@ export class WritebackService {
   private target: BitrixWriteTarget | undefined;
   private failureKey: string | undefined;
   private readonly refusedLogged = new Set<string>();
-  private lastPruneAt = 0;
   lastPollAt: number | undefined;
 
   constructor(private readonly deps: WritebackDeps) {
@@ -99,7 +97,7 @@ export class WritebackService {
   }
 
   private async poll(): Promise<void> {
-    const { settings, source, store, mysql } = this.deps;
+    const { settings, source, mysql } = this.deps;
     this.target ??= await readWriteTarget(mysql);
     const statuses = await readOrderStatuses(mysql);
     const cursor = await this.currentCursor();
@@ -107,11 +105,8 @@ export class WritebackService {
       const complete = await this.settlePage(page, statuses);
       if (!complete || this.deps.isStopping?.()) break;
     }
+    // Old outcomes and own-write keys are pruned by housekeeping ([housekeeping] keep_writeback_*).
     this.lastPollAt = this.clock();
-    if (this.lastPollAt - this.lastPruneAt > PRUNE_EVERY_MS) {
-      store.prune(this.lastPollAt);
-      this.lastPruneAt = this.lastPollAt;
-    }
   }
 
   /**

@@ -78,10 +78,6 @@ export interface WritebackSummary {
 
 /** A row can be 1 MB of hostile text; what we keep of it is enough to see what it was. */
 export const MAX_RAW_CHARS = 4096;
-/** Capture looks back a minute; a day is plenty to recognise our own write. */
-const WRITES_RETENTION_MS = 24 * 3600_000;
-/** Outcomes are kept a month for `status` and for re-read dedupe. */
-const CHANGES_RETENTION_MS = 30 * 24 * 3600_000;
 
 /** The store on its own connection to `<dir>/outbox.db` (see above). */
 export function openWritebackStore(stateDir: string, clock: () => number = Date.now): WritebackStore {
@@ -125,8 +121,6 @@ export class WritebackStore {
         "INSERT INTO runtime_state (key, value, updated_at) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
       ),
       clearPause: db.prepare("DELETE FROM runtime_state WHERE key = ?"),
-      pruneWrites: db.prepare("DELETE FROM writeback_writes WHERE written_at < ?"),
-      pruneChanges: db.prepare("DELETE FROM writeback_changes WHERE recorded_at < ?"),
     };
     this.record = db.transaction((rec: WritebackRecord, cursor?: { name: string; value: unknown }) => {
       this.s.insertChange!.run(
@@ -216,12 +210,6 @@ export class WritebackStore {
 
   close(): void {
     this.db.close();
-  }
-
-  /** Forgets old rows (called by write-back itself, at most hourly). */
-  prune(nowMs: number = this.clock()): void {
-    this.s.pruneWrites!.run(nowMs - WRITES_RETENTION_MS);
-    this.s.pruneChanges!.run(nowMs - CHANGES_RETENTION_MS);
   }
 }
 

@@ -1,5 +1,6 @@
 import { backlogDrain } from "./backlog-drain.js";
 import { FORWARD_BENCHMARKS } from "./forward-bench.js";
+import { HOUSEKEEPING_BENCHMARKS } from "./housekeeping-bench.js";
 import { WRITEBACK_BENCHMARKS } from "./writeback-bench.js";
 
 /** The benchmarks `npm run bench` knows, in the order they run. */
@@ -10,4 +11,9 @@ export interface Benchmark {
   run: (progress: (line: string) => void) => Promise<string[]>;
 }
 
-export const BENCHMARKS: Benchmark[] = [...FORWARD_BENCHMARKS, backlogDrain, ...WRITEBACK_BENCHMARKS];
+export const BENCHMARKS: Benchmark[] = [
+  ...FORWARD_BENCHMARKS,
+  backlogDrain,
+  ...WRITEBACK_BENCHMARKS,
+  ...HOUSEKEEPING_BENCHMARKS,
+];

@@ -216,13 +216,13 @@ describe("parsePhpReturnValue", () => {
     assert.match(error.message, /larger than 1048576 characters/);
   });
 
-  it("reads a file full of unsupported expressions in linear time", () => {
+  // A quadratic step-over would take minutes here and hit the timeout; timings are not asserted.
+  it("reads a file full of 40,000 unsupported expressions", { timeout: 60_000 }, () => {
     const entries = Array.from({ length: 40_000 }, (_, i) => `'k${i}' => f(${i})`).join(",\n");
-    const started = performance.now();
     const value = parsePhpReturnValue(`<?php return [${entries}];`);
     assert.ok(value instanceof Map);
     assert.equal(value.size, 40_000);
-    assert.ok(performance.now() - started < 5_000);
+    assert.ok(value.get("k39999") instanceof PhpUnreadable);
   });
 });
 

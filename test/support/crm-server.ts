@@ -48,6 +48,8 @@ export interface CrmServerOptions {
   /** Default /webhooks/bitrix/order (the live path). */
   path?: string;
   log?: (line: string) => void;
+  /** Called once a request has been answered (or its connection dropped), e.g. to print it (the demo). */
+  onAnswer?: (request: ReceivedRequest) => void;
   /** Keep every request and order in memory (default true). Off for long benchmark runs: only `stats`. */
   record?: boolean;
   /** uvicorn's default idle keep-alive is 5 s; clients must cope with the server closing idle sockets. */
@@ -147,6 +149,7 @@ export async function startCrmServer(opts: CrmServerOptions): Promise<CrmServer>
     request.answerBody = body;
     recordAnswerInStats(stats, request);
     opts.log?.(`crm: ${describeRequest(request)}`);
+    opts.onAnswer?.(request);
     if (res.destroyed || incoming.socket.destroyed) return;
     res.writeHead(status, {
       "content-type": "application/json",
@@ -167,6 +170,7 @@ export async function startCrmServer(opts: CrmServerOptions): Promise<CrmServer>
       case "outage":
         recordAnswerInStats(stats, request);
         opts.log?.(`crm: ${describeRequest(request)}`);
+        opts.onAnswer?.(request);
         incoming.socket.destroy();
         return;
       case "http":

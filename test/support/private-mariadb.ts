@@ -39,7 +39,7 @@ function findBinary(names: string[]): string {
 }
 
 /** Asks the kernel for a free port. Another process could take it before mariadbd binds; unlikely enough. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once("error", reject);

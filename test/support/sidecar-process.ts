@@ -132,10 +132,12 @@ export class SidecarProcess {
     readonly logFile: string,
     env: NodeJS.ProcessEnv,
     bin: string,
+    detached: boolean,
   ) {
     this.child = spawn(process.execPath, [bin, "run", "--config", configFile], {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
+      detached,
     });
     this.child.stdout!.on("data", (d) => (this.stdout += d));
     this.child.stderr!.on("data", (d) => (this.stderr += d));
@@ -144,14 +146,19 @@ export class SidecarProcess {
     );
   }
 
-  /** Starts the daemon (this checkout's, or another copy's `bin`) and waits for its "cvety-sidecar started" log line. */
+  /**
+   * Starts the daemon (this checkout's, or another copy's `bin`) and waits for its "cvety-sidecar started" log line.
+   * `detached`: its own process group, so a Ctrl-C in the terminal reaches only the caller, which stops it once
+   * (the demo); a second signal would make the daemon exit at once.
+   */
   static async start(
     configFile: string,
     logFile: string,
     env: NodeJS.ProcessEnv = {},
     bin: string = SIDECAR_BIN,
+    opts: { detached?: boolean } = {},
   ): Promise<SidecarProcess> {
-    const p = new SidecarProcess(configFile, logFile, env, bin);
+    const p = new SidecarProcess(configFile, logFile, env, bin, opts.detached ?? false);
     const startedBefore = p.logLines().filter((l) => l.msg === "cvety-sidecar started").length;
     const deadline = Date.now() + 15_000;
     while (Date.now() < deadline) {

@@ -30,7 +30,11 @@ export interface TestDatabase {
 let schemaSql: Promise<string> | undefined;
 
 /** Only [a-z0-9_] reaches the database name, so it can be back-quoted into DDL safely. */
-function databaseName(prefix: string | undefined): string {
+function databaseName(prefix: string | undefined, exact: string | undefined): string {
+  if (exact !== undefined) {
+    if (!/^[a-z0-9_]{1,64}$/.test(exact)) throw new Error(`bad database name ${JSON.stringify(exact)}`);
+    return exact;
+  }
   const cleanPrefix = (prefix ?? "db")
     .toLowerCase()
     .replace(/[^a-z0-9_]+/g, "_")
@@ -40,9 +44,10 @@ function databaseName(prefix: string | undefined): string {
 
 export async function createTestDatabase(
   endpoint: MysqlEndpoint,
-  opts: { prefix?: string } = {},
+  /** `name`: exactly this name (only [a-z0-9_]) instead of a random one, e.g. the demo's `cvety_demo_<pid>`. */
+  opts: { prefix?: string; name?: string } = {},
 ): Promise<TestDatabase> {
-  const name = databaseName(opts.prefix);
+  const name = databaseName(opts.prefix, opts.name);
   schemaSql ??= readFile(BITRIX_SCHEMA_FILE, "utf8");
   const schema = await schemaSql;
 
