@@ -149,6 +149,9 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
             cursor: capture.currentCursor ?? null,
             lastPollAt: capture.lastPollAt ? new Date(capture.lastPollAt).toISOString() : null,
             newestDateUpdate: capture.newestDateUpdate ?? null,
+            failure: capture.failure
+              ? { reason: capture.failure.reason, sinceMs: capture.failure.since }
+              : null,
           },
           delivery: { paused: delivery.pauseState ?? null, inflight: delivery.inflightCount },
           writeback:

@@ -12,8 +12,9 @@ import { setTimeout as sleep } from "node:timers/promises";
 import mysql from "mysql2/promise";
 import { grantStatements, sidecarGrants, type TableGrant } from "../../installer/mysql/sidecar-grants.js";
 import { createOrder } from "../support/bitrix-writer.js";
+import { freeLoopbackPort } from "../support/free-port.js";
 import { endpointFromEnv, type TestDatabase } from "../support/mariadb.js";
-import type { SidecarProcess } from "../support/sidecar-process.js";
+import { runCli, type SidecarProcess } from "../support/sidecar-process.js";
 import { startStatusFeedServer } from "../support/status-feed-server.js";
 import { type SyncFixture, setupSync } from "../support/sync-fixture.js";
 
@@ -73,6 +74,8 @@ async function setupAsSidecarUser(t: Parameters<typeof setupSync>[0]) {
   f.writeConfig({
     mysqlUrl: url.toString(),
     sections: {
+      // A fixed port: `status` finds the daemon through [http] listen.
+      http: { listen: `127.0.0.1:${await freeLoopbackPort()}` },
       writeback: {
         enabled: true,
         source: "feed",
@@ -167,6 +170,12 @@ test("as the installer's MySQL user: each grant taken away names itself, writes 
       String(ready.body["capture"]),
       /^failing: MySQL refused a read, nothing was captured: .*lacks SELECT on b_sale_basket/,
     );
+    const status = await runCli(["status", "--config", f.configFile]);
+    assert.equal(status.code, 1, status.stdout + status.stderr);
+    assert.match(
+      status.stdout,
+      /✖ capture failing: MySQL refused a read, nothing was captured: .*lacks SELECT on b_sale_basket/,
+    );
     await sleep(500);
     assert.equal(f.crm.acceptedFor(id).length, 0, "no snapshot without its basket reached the CRM");
 
@@ -217,6 +226,10 @@ test("as the installer's MySQL user: each grant taken away names itself, writes 
       const ready = await readyz(sidecar);
       assert.equal(ready.status, 503);
       assert.match(String(ready.body["writeback"]), expected);
+      const status = await runCli(["status", "--config", f.configFile]);
+      assert.equal(status.code, 1, status.stdout + status.stderr);
+      assert.match(status.stdout, /✖ write-back paused: MySQL refused a write-back statement/);
+      assert.match(status.stdout, expected);
       await sleep(500); // a retry or two, still refused
       assert.deepEqual(await bitrixState(f.db, id), before, "order row, history and e-mail untouched");
 
