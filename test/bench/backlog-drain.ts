@@ -60,7 +60,13 @@ export const backlogDrain: Benchmark = {
       });
       const loadBefore = loadAverage();
       const t0 = Date.now();
-      const sidecar = await SidecarProcess.start(configFile, join(dir, "sidecar.log"));
+      // BENCH_DAEMON_NODE_OPTIONS=--max-old-space-size=64: does the drain fit a small heap?
+      const nodeOptions = process.env["BENCH_DAEMON_NODE_OPTIONS"];
+      const sidecar = await SidecarProcess.start(
+        configFile,
+        join(dir, "sidecar.log"),
+        nodeOptions === undefined ? {} : { NODE_OPTIONS: nodeOptions },
+      );
       const rss = new RssSampler(sidecar.child.pid!, 1000);
       let maxPending = 0;
       let lastReport = 0;
@@ -90,7 +96,7 @@ export const backlogDrain: Benchmark = {
           `outbox pending at most ${maxPending} (sampled every second): capture runs ahead of delivery into SQLite, not into memory`,
           `daemon CPU: ${cpuS.toFixed(0)} s user+system = ${((cpuS * 1000) / count).toFixed(2)} ms per order (${(count / cpuS).toFixed(0)} orders per CPU-second; the wall-clock rate above is what the shared machine left it)`,
           `CRM saw ${crm.stats.requests} requests, ${crm.stats.versionRegressions} version regressions`,
-          `load average before ${loadBefore}, after ${loadAverage()}`,
+          `load average before ${loadBefore}, after ${loadAverage()}${nodeOptions === undefined ? "" : `; daemon NODE_OPTIONS ${nodeOptions}`}`,
         ];
       } finally {
         rss.stop();
