@@ -3,6 +3,7 @@ import type { Logger } from "../log/create-logger.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { MysqlPool } from "../mysql/create-mysql-pool.js";
 import { isMysqlConnectionError, mysqlErrorCode, selectStrings } from "../mysql/create-mysql-pool.js";
+import { describeMissingGrant, poolDatabase } from "../mysql/missing-grant.js";
 import type { EnqueueOutcome, NewSnapshot, OutboxStore } from "../outbox/outbox-store.js";
 import { normalizeWallClock, wallClockDiffSeconds, wallClockNow } from "./bitrix-datetime.js";
 import { SQL_NEWEST_DATE_UPDATE, SQL_POLL_PAGE } from "./bitrix-order-queries.js";
@@ -49,6 +50,8 @@ export class CaptureService {
   private readonly settlingSince = new Map<number, { version: number; sinceMs: number }>();
   private readonly clock: () => number;
   private lastErrorKey: string | undefined;
+  /** Why the last poll failed (for /readyz); undefined after a poll that worked. */
+  failure: { reason: string; since: number } | undefined;
   lastPollAt: number | undefined;
   newestDateUpdate: string | undefined;
 
@@ -71,6 +74,7 @@ export class CaptureService {
         this.deps.log.info({ component: "capture" }, "mysql reachable again, capture resumed");
         this.lastErrorKey = undefined;
       }
+      this.failure = undefined;
       this.deps.metrics.mysqlUp.set(1);
       return result;
     } catch (err) {
@@ -250,12 +254,23 @@ export class CaptureService {
   private reportFailure(err: unknown): void {
     this.deps.metrics.mysqlUp.set(isMysqlConnectionError(err) ? 0 : 1);
     const key = isMysqlConnectionError(err) ? "connection" : (mysqlErrorCode(err) ?? describeError(err));
+    const missingGrant = describeMissingGrant(err, poolDatabase(this.deps.mysql));
+    const reason =
+      missingGrant === undefined
+        ? describeError(err)
+        : `MySQL refused a read, nothing was captured: ${missingGrant}`;
+    this.failure = { reason, since: this.failure?.since ?? this.clock() };
     if (key === this.lastErrorKey) return;
     this.lastErrorKey = key;
     if (isMysqlConnectionError(err)) {
       this.deps.log.warn(
         { component: "capture", err: describeError(err) },
         "mysql unreachable, capture waits and retries",
+      );
+    } else if (missingGrant !== undefined) {
+      this.deps.log.error(
+        { component: "capture", err: describeError(err), reason },
+        "capture failed: missing MySQL grant",
       );
     } else {
       this.deps.log.error({ component: "capture", err: describeError(err) }, "capture failed");

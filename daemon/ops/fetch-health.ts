@@ -9,6 +9,8 @@ export interface DaemonHealth {
     cursor?: { dateUpdate: string; orderId: number } | null;
     lastPollAt?: string | null;
     newestDateUpdate?: string | null;
+    /** Why capture's last poll failed (a missing grant, a query error); null while it works. */
+    failure?: { reason: string; sinceMs: number } | null;
   };
   delivery?: {
     paused?: { reason: string; sinceMs: number; nextProbeAtMs?: number } | null;

@@ -38,6 +38,8 @@ export interface StatusReport {
     lagS: number | null;
     lastPollAt: string | null;
     timezone: string;
+    /** Why the daemon's last poll failed, as /healthz says; null while capture works or nobody answers. */
+    failure: string | null;
   };
   outbox: (Record<OutboxState, number> & { oldestPendingAgeS: number | null }) | null;
   deliveries: {
@@ -110,6 +112,7 @@ export async function readStatus(
       lagS: null,
       lastPollAt: health?.capture?.lastPollAt ?? null,
       timezone: config.timezone,
+      failure: health?.capture?.failure?.reason ?? null,
     },
     outbox: null,
     deliveries: null,

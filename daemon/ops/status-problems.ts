@@ -12,6 +12,7 @@ export type ProblemCode =
   | "daemon_not_answering"
   | "delivery_paused"
   | "writeback_paused"
+  | "capture_failing"
   | "dead_letters"
   | "capture_lag"
   | "pending_age";
@@ -61,6 +62,13 @@ export function findProblems(r: StatusReport, t: StatusThresholds): Problem[] {
       code: "delivery_paused",
       message: `delivery ${r.delivery.fromLastRun ? "was paused when the daemon stopped" : `paused${since}`}: ${r.delivery.reason}`,
       hint: "check [crm] url and token (cvety-sidecar doctor); it resumes by itself once the CRM accepts",
+    });
+  }
+  if (r.capture.failure !== null) {
+    out.push({
+      code: "capture_failing",
+      message: `capture failing: ${r.capture.failure}`,
+      hint: "fix what the reason names (a MySQL grant, the Bitrix schema); capture retries by itself",
     });
   }
   if (r.writeback.enabled && r.writeback.paused) {

@@ -163,6 +163,9 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
             cursor: capture.currentCursor ?? null,
             lastPollAt: capture.lastPollAt ? new Date(capture.lastPollAt).toISOString() : null,
             newestDateUpdate: capture.newestDateUpdate ?? null,
+            failure: capture.failure
+              ? { reason: capture.failure.reason, sinceMs: capture.failure.since }
+              : null,
           },
           delivery: { paused: delivery.pauseState ?? null, inflight: delivery.inflightCount },
           writeback:
@@ -186,10 +189,12 @@ export async function runDaemon(config: Config): Promise<RunningDaemon> {
           }
           const paused = delivery.pauseState;
           const writebackPause = writebackStore?.getPause();
+          const captureFailure = capture.failure;
           return {
-            ready: mysqlOk && !paused && !writebackPause,
+            ready: mysqlOk && !paused && !writebackPause && !captureFailure,
             checks: {
               mysql: mysqlOk ? "ok" : mysqlError,
+              capture: captureFailure ? `failing: ${captureFailure.reason}` : "ok",
               delivery: paused ? `paused: ${paused.reason}` : "ok",
               writeback: writeback ? (writebackPause ? `paused: ${writebackPause.reason}` : "ok") : "off",
             },

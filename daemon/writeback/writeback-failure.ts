@@ -4,6 +4,7 @@ import {
   MYSQL_GRANT_ERROR_CODES,
   mysqlErrorCode,
 } from "../mysql/create-mysql-pool.js";
+import { describeMissingGrant } from "../mysql/missing-grant.js";
 import { WritebackSourceError } from "./source-http-client.js";
 
 /**
@@ -22,7 +23,7 @@ export interface WritebackFailure {
 const NEEDED_GRANTS =
   "SELECT on the Bitrix database, UPDATE on b_sale_order, INSERT on b_sale_order_change and b_event";
 
-export function describeWritebackFailure(err: unknown): WritebackFailure {
+export function describeWritebackFailure(err: unknown, database?: string): WritebackFailure {
   const mysqlCode = mysqlErrorCode(err);
   if (isMysqlConnectionError(err)) {
     return {
@@ -32,9 +33,13 @@ export function describeWritebackFailure(err: unknown): WritebackFailure {
     };
   }
   if (mysqlCode !== undefined && MYSQL_GRANT_ERROR_CODES.has(mysqlCode)) {
+    const missing = describeMissingGrant(err, database);
     return {
       code: "E_WRITEBACK_GRANT",
-      reason: `MySQL refused a write-back statement, nothing was written: ${describeError(err)}. The sidecar's MySQL user needs ${NEEDED_GRANTS}`,
+      reason:
+        missing === undefined
+          ? `MySQL refused a write-back statement, nothing was written: ${describeError(err)}. The sidecar's MySQL user needs ${NEEDED_GRANTS}`
+          : `MySQL refused a write-back statement, nothing was written: ${missing}`,
       transient: false,
     };
   }

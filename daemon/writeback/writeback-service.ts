@@ -3,6 +3,7 @@ import type { ConfigFile } from "../config/config-schema.js";
 import type { Logger } from "../log/create-logger.js";
 import type { Metrics } from "../metrics/metrics.js";
 import type { MysqlPool } from "../mysql/create-mysql-pool.js";
+import { poolDatabase } from "../mysql/missing-grant.js";
 import type { OutboxStore } from "../outbox/outbox-store.js";
 import { applyStatusChange } from "./apply-status.js";
 import { type BitrixWriteTarget, readOrderStatuses, readWriteTarget } from "./bitrix-write-target.js";
@@ -297,7 +298,7 @@ export class WritebackService {
 
   /** Pauses with the reason, logged once per distinct cause (an outage is one line, not one per poll). */
   private reportFailure(err: unknown): void {
-    const failure = describeWritebackFailure(err);
+    const failure = describeWritebackFailure(err, poolDatabase(this.deps.mysql));
     const key = `${failure.code}:${failure.reason}`;
     if (key === this.failureKey) return;
     this.failureKey = key;

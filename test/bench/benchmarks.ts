@@ -1,3 +1,4 @@
+import { backlogDrain } from "./backlog-drain.js";
 import { FORWARD_BENCHMARKS } from "./forward-bench.js";
 import { HOUSEKEEPING_BENCHMARKS } from "./housekeeping-bench.js";
 import { WRITEBACK_BENCHMARKS } from "./writeback-bench.js";
@@ -12,6 +13,7 @@ export interface Benchmark {
 
 export const BENCHMARKS: Benchmark[] = [
   ...FORWARD_BENCHMARKS,
+  backlogDrain,
   ...WRITEBACK_BENCHMARKS,
   ...HOUSEKEEPING_BENCHMARKS,
 ];

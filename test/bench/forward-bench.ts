@@ -144,10 +144,12 @@ const backfill: Benchmark = {
       const t0 = Date.now();
       const sidecar = await SidecarProcess.start(s.configFile, s.logFile);
       try {
+        // A shared or slow machine may need longer: BENCH_BACKFILL_TIMEOUT_S.
+        const timeoutS = Number(process.env["BENCH_BACKFILL_TIMEOUT_S"] ?? 300);
         while (s.crm.stats.orders < count) {
           await sleep(50);
-          if (Date.now() - t0 > 300_000)
-            throw new Error(`only ${s.crm.stats.orders} delivered after 5 minutes`);
+          if (Date.now() - t0 > timeoutS * 1000)
+            throw new Error(`only ${s.crm.stats.orders} delivered after ${timeoutS} s`);
         }
         const elapsedS = (Date.now() - t0) / 1000;
         return [
