@@ -9,11 +9,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, test } from "node:test";
 import { bitrixNow, createOrder, shiftBitrixTime } from "../support/bitrix-writer.js";
+import { startFeedWriteback } from "../support/feed-writeback.js";
 import { runCli, type SidecarProcess } from "../support/sidecar-process.js";
-import { startStatusFeedServer } from "../support/status-feed-server.js";
 import { acceptedVersions, setupSync } from "../support/sync-fixture.js";
-
-const FEED_TOKEN = "test-feed-token-abcdef0123456789";
 
 const ALL_OFF = {
   sweep_schedule: "off",
@@ -145,19 +143,10 @@ test("the full sweep finds an order whose basket changed with neither VERSION no
 
 test("with write-back on, the sweeps never send the CRM's own status change back", async (t) => {
   const f = await setupSync(t, { prefix: "sweep_wb" });
-  const feed = await startStatusFeedServer({ pki: f.pki, token: FEED_TOKEN });
-  t.after(() => feed.stop());
+  const { feed, writeback } = await startFeedWriteback(t, f);
   f.writeConfig({
     sections: {
-      writeback: {
-        enabled: true,
-        source: "feed",
-        url: feed.url,
-        token: FEED_TOKEN,
-        ca_file: f.pki.caFile,
-        poll_interval_ms: 100,
-        start_from: "beginning",
-      },
+      writeback,
       housekeeping: { ...ALL_OFF, sweep_schedule: "* * * * * *", full_sweep_schedule: "* * * * * *" },
     },
   });

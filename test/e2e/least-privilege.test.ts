@@ -12,13 +12,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import mysql from "mysql2/promise";
 import { grantStatements, sidecarGrants, type TableGrant } from "../../installer/mysql/sidecar-grants.js";
 import { createOrder } from "../support/bitrix-writer.js";
+import { startFeedWriteback } from "../support/feed-writeback.js";
 import { freeLoopbackPort } from "../support/free-port.js";
 import { endpointFromEnv, type TestDatabase } from "../support/mariadb.js";
 import { runCli, type SidecarProcess } from "../support/sidecar-process.js";
-import { startStatusFeedServer } from "../support/status-feed-server.js";
 import { type SyncFixture, setupSync } from "../support/sync-fixture.js";
 
-const FEED_TOKEN = "test-feed-token-leastpriv-0123456789";
 const HOST = "%";
 
 interface SidecarUser {
@@ -65,8 +64,7 @@ function installerGrant(privilege: TableGrant["privilege"], table: string, colum
 
 async function setupAsSidecarUser(t: Parameters<typeof setupSync>[0]) {
   const f = await setupSync(t, { prefix: "e2e_lp" });
-  const feed = await startStatusFeedServer({ pki: f.pki, token: FEED_TOKEN });
-  t.after(() => feed.stop());
+  const { feed, writeback } = await startFeedWriteback(t, f, { notify_customer: true });
   const user = await createSidecarUser(t, f.db);
   const url = new URL(f.db.url);
   url.username = user.name;
@@ -76,16 +74,7 @@ async function setupAsSidecarUser(t: Parameters<typeof setupSync>[0]) {
     sections: {
       // A fixed port: `status` finds the daemon through [http] listen.
       http: { listen: `127.0.0.1:${await freeLoopbackPort()}` },
-      writeback: {
-        enabled: true,
-        source: "feed",
-        url: feed.url,
-        token: FEED_TOKEN,
-        ca_file: f.pki.caFile,
-        poll_interval_ms: 100,
-        start_from: "beginning",
-        notify_customer: true,
-      },
+      writeback,
     },
   });
   const sidecar = await f.startSidecar();

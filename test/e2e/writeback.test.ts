@@ -2,30 +2,20 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createOrder, saveOrder } from "../support/bitrix-writer.js";
+import { startFeedWriteback } from "../support/feed-writeback.js";
 import type { TestDatabase } from "../support/mariadb.js";
-import { type StatusFeedServer, startStatusFeedServer } from "../support/status-feed-server.js";
+import type { StatusFeedServer } from "../support/status-feed-server.js";
 import { acceptedVersions, type SyncFixture, setupSync } from "../support/sync-fixture.js";
-
-const FEED_TOKEN = "test-feed-token-abcdef0123456789";
 
 /** The real daemon with capture, delivery and write-back (from a status feed) all running. */
 async function setupBothWays(
   t: Parameters<typeof setupSync>[0],
 ): Promise<SyncFixture & { feed: StatusFeedServer }> {
   const f = await setupSync(t, { prefix: "e2e_wb" });
-  const feed = await startStatusFeedServer({ pki: f.pki, token: FEED_TOKEN });
-  t.after(() => feed.stop());
+  const { feed, writeback } = await startFeedWriteback(t, f);
   f.writeConfig({
     sections: {
-      writeback: {
-        enabled: true,
-        source: "feed",
-        url: feed.url,
-        token: FEED_TOKEN,
-        ca_file: f.pki.caFile,
-        poll_interval_ms: 100,
-        start_from: "beginning",
-      },
+      writeback,
     },
   });
   return Object.assign(f, { feed });

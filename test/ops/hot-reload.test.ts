@@ -7,14 +7,13 @@ import { setTimeout as sleep } from "node:timers/promises";
 import mysql from "mysql2/promise";
 import { createOrder } from "../support/bitrix-writer.js";
 import { startCrmServer } from "../support/crm-server.js";
+import { startFeedWriteback } from "../support/feed-writeback.js";
 import { endpointFromEnv, type TestDatabase } from "../support/mariadb.js";
 import { sampleValue, scrapeMetrics } from "../support/scrape-metrics.js";
 import type { LogLine, SidecarProcess } from "../support/sidecar-process.js";
-import { startStatusFeedServer } from "../support/status-feed-server.js";
 import { setupSync } from "../support/sync-fixture.js";
 
 const SECOND_TOKEN = "second-crm-token-fedcba9876543210";
-const FEED_TOKEN = "test-feed-token-abcdef0123456789";
 
 function started(sidecar: SidecarProcess): number {
   return sidecar.logLines().filter((l) => l.msg === "cvety-sidecar started").length;
@@ -112,17 +111,8 @@ test("an invalid change is refused with key and file, the old config keeps worki
 
 test("a status map change applies to the next CRM status change without a restart", async (t) => {
   const f = await setupSync(t, { prefix: "reload_map" });
-  const feed = await startStatusFeedServer({ pki: f.pki, token: FEED_TOKEN });
-  t.after(() => feed.stop());
-  const writeback = {
-    enabled: true,
-    source: "feed",
-    url: feed.url,
-    token: FEED_TOKEN,
-    ca_file: f.pki.caFile,
-    poll_interval_ms: 100,
-    start_from: "beginning",
-  };
+  const { feed, writeback } = await startFeedWriteback(t, f);
+
   f.writeConfig({ sections: { writeback } });
   const sidecar = await f.startSidecar();
   const a = await createOrder(f.db.pool);

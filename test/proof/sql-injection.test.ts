@@ -16,11 +16,9 @@ import { join } from "node:path";
 import { test } from "node:test";
 import Database from "better-sqlite3";
 import { createOrder } from "../support/bitrix-writer.js";
+import { startFeedWriteback } from "../support/feed-writeback.js";
 import type { TestDatabase } from "../support/mariadb.js";
-import { startStatusFeedServer } from "../support/status-feed-server.js";
 import { setupSync } from "../support/sync-fixture.js";
-
-const FEED_TOKEN = "proof-sql-feed-token-0123456789";
 
 const SQL_TEXTS = [
   "'; DROP TABLE b_sale_order; --",
@@ -94,20 +92,10 @@ function hostileRows(id: number): unknown[] {
 
 test("SQL in order texts, feed statuses, order ids, times and change ids changes nothing in Bitrix", async (t) => {
   const f = await setupSync(t, { prefix: "proof_sqli" });
-  const feed = await startStatusFeedServer({ pki: f.pki, token: FEED_TOKEN });
-  t.after(() => feed.stop());
+  const { feed, writeback } = await startFeedWriteback(t, f, { notify_customer: true });
   f.writeConfig({
     sections: {
-      writeback: {
-        enabled: true,
-        source: "feed",
-        url: feed.url,
-        token: FEED_TOKEN,
-        ca_file: f.pki.caFile,
-        poll_interval_ms: 100,
-        start_from: "beginning",
-        notify_customer: true,
-      },
+      writeback,
     },
   });
 
