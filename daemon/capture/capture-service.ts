@@ -38,6 +38,8 @@ export interface CaptureDeps {
 
 /** How many times a page re-reads orders whose save was in progress during the read. */
 const MAX_REREADS = 2;
+/** Shortest wait before a suspect snapshot is read once more (see `recheck`). */
+const MIN_RECHECK_MS = 3_000;
 
 /**
  * One tick = scan the look-back window after the cursor in keyset pages, read
@@ -48,6 +50,14 @@ export class CaptureService {
   private cursor: CaptureCursor | undefined;
   /** First time we saw a VERSION bump without a DATE_UPDATE move, per order. */
   private readonly settlingSince = new Map<number, { version: number; sinceMs: number }>();
+  /**
+   * Orders captured while a save may still have been writing under a key that will not move: the
+   * row's DATE_UPDATE second was not over yet, or VERSION moved while DATE_UPDATE stayed (the settle
+   * wait ran out, or a legacy save writes the DATE_UPDATE of its start). If that save ends in the same
+   * (VERSION, DATE_UPDATE), nothing would make capture read the order again; so each is read once
+   * more after a while, and queued again if its content changed (the outbox compares the hash).
+   */
+  private readonly recheck = new Map<number, { version: number; dateUpdate: string; dueAtMs: number }>();
   private readonly clock: () => number;
   private lastErrorKey: string | undefined;
   /** Why the last poll failed (for /readyz); undefined after a poll that worked. */
@@ -87,6 +97,7 @@ export class CaptureService {
     const { settings, mysql, outbox, metrics } = this.deps;
     const cursor = this.cursor ?? (await this.initialCursor());
     this.cursor = cursor;
+    await this.runDueRechecks(cursor);
     let after = scanStart(cursor, settings.lookback_s);
     let current = cursor;
     let pages = 0;
@@ -163,6 +174,18 @@ export class CaptureService {
       for (const s of result.snapshots) {
         snapshots.push(outboxSnapshotOf(s));
         this.settlingSince.delete(s.orderId);
+        const before = captured.get(s.orderId);
+        if (
+          s.dateUpdate >= wallClockNow(this.deps.timezone, now) ||
+          (before !== undefined && before.dateUpdate === s.dateUpdate && before.version !== s.version)
+        ) {
+          const delayMs = Math.max(MIN_RECHECK_MS, 2 * settings.settle_ms);
+          this.recheck.set(s.orderId, {
+            version: s.version,
+            dateUpdate: s.dateUpdate,
+            dueAtMs: now + delayMs,
+          });
+        }
       }
       const moved = new Set(result.moved);
       toRead = toRead.filter((r) => moved.has(r.orderId));
@@ -194,6 +217,34 @@ export class CaptureService {
       row.dateUpdate >= wallClockNow(this.deps.timezone, nowMs) &&
       this.deps.outbox.isWritebackRow(row.orderId, row.version, row.dateUpdate)
     );
+  }
+
+  /**
+   * Reads the orders in `recheck` whose time has come once more; those still at the same
+   * (VERSION, DATE_UPDATE) go through the outbox again, which queues them only if their content
+   * differs from what was captured. A moved key is left to the scan. Kept for the next poll when
+   * MySQL fails.
+   */
+  private async runDueRechecks(cursor: CaptureCursor): Promise<void> {
+    const now = this.clock();
+    const due = [...this.recheck].filter(([, r]) => r.dueAtMs <= now);
+    if (due.length === 0) return;
+    const result = await readSnapshots(
+      this.deps.mysql,
+      due.map(([orderId]) => orderId),
+    );
+    const wanted = new Map(due);
+    for (const [orderId] of due) this.recheck.delete(orderId);
+    const again = result.snapshots
+      .filter((s) => {
+        const r = wanted.get(s.orderId);
+        return r !== undefined && r.version === s.version && r.dateUpdate === s.dateUpdate;
+      })
+      .map(outboxSnapshotOf);
+    if (again.length === 0) return;
+    const outcomes = this.deps.outbox.commitCapture(again, CAPTURE_CURSOR, cursor);
+    this.logOutcomes(outcomes, again);
+    if (outcomes.some((o) => o.outcome === "enqueued" || o.outcome === "replaced")) this.deps.onEnqueued();
   }
 
   /** An order that stopped settling without being captured (deleted meanwhile) is forgotten after the window. */

@@ -78,7 +78,13 @@ test("/readyz answers 503 naming the pause while the CRM answers 401, and 200 on
   const sidecar = await f.startSidecar();
   const ready = await fetch(`http://${sidecar.httpAddress}/readyz`);
   assert.equal(ready.status, 200);
-  assert.deepEqual(await ready.json(), { ready: true, mysql: "ok", delivery: "ok", writeback: "off" });
+  assert.deepEqual(await ready.json(), {
+    ready: true,
+    mysql: "ok",
+    capture: "ok",
+    delivery: "ok",
+    writeback: "off",
+  });
 
   f.crm.setMode({ kind: "http", status: 401, body: '{"detail":"Invalid token"}' });
   await createOrder(f.db.pool);
