@@ -352,9 +352,13 @@ export class OutboxStore {
   }
 
   /** The order's last queued snapshot (delivered, dead or pending) equals this one but for the status columns. */
+  /**
+   * With nothing queued before to compare with (an order from before the install, or one whose
+   * delivered rows were pruned), the write-back's row counts as its own: never echoed to the CRM.
+   */
   private onlyStatusChangedSinceQueued(snap: NewSnapshot): boolean {
     const previous = this.s.lastQueuedPayload!.get(snap.orderId) as string | undefined;
-    return previous !== undefined && sameBesidesStatusChange(previous, snap.payload);
+    return previous === undefined || sameBesidesStatusChange(previous, snap.payload);
   }
 
   private recordOne(r: AttemptResult): void {
