@@ -1,19 +1,5 @@
 import { isDeepStrictEqual } from "node:util";
-
-/**
- * The b_sale_order columns a status write-back sets (plan-status-write.ts,
- * BITRIX.md §3: STATUS_ID, DATE_STATUS, EMP_STATUS_ID, UPDATED_1C, VERSION+1,
- * DATE_UPDATE). A snapshot that differs from the last one queued for the CRM
- * only in these carries nothing the CRM does not already know.
- */
-export const STATUS_CHANGE_COLUMNS = [
-  "STATUS_ID",
-  "DATE_STATUS",
-  "EMP_STATUS_ID",
-  "UPDATED_1C",
-  "VERSION",
-  "DATE_UPDATE",
-] as const;
+import { WRITEBACK_UPDATED_ORDER_COLUMNS } from "../ops/bitrix-schema-check.js";
 
 /**
  * True when two CRM payloads (JSON of `data`) are equal once the status
@@ -27,7 +13,7 @@ export const STATUS_CHANGE_COLUMNS = [
 export function sameBesidesStatusChange(previousPayload: string, payload: string): boolean {
   const strip = (json: string): unknown => {
     const data = JSON.parse(json) as Record<string, unknown>;
-    for (const column of STATUS_CHANGE_COLUMNS) delete data[column];
+    for (const column of WRITEBACK_UPDATED_ORDER_COLUMNS) delete data[column];
     return data;
   };
   return isDeepStrictEqual(strip(previousPayload), strip(payload));
