@@ -57,6 +57,18 @@ const FLUSH_INTERVAL_MS = 10;
 const PREFETCH_ENTRIES = 128;
 const FLUSH_MAX_RESULTS = 256;
 
+/** Least time an order waits after a request of it was abandoned mid-way (see `quietUntil`). */
+const QUIET_MIN_MS = 5_000;
+
+/** A request sent but not answered (timed out waiting, connection lost): the CRM may still process it. */
+function mayStillBeProcessed(r: { httpStatus: number | null; error: string | null }): boolean {
+  return (
+    r.httpStatus === null &&
+    r.error !== null &&
+    /HEADERS_TIMEOUT|BODY_TIMEOUT|UND_ERR_SOCKET|ECONNRESET|EPIPE|socket hang up/i.test(r.error)
+  );
+}
+
 /**
  * Sends due outbox entries to the CRM: up to `concurrency` requests at once,
  * one per order, so per order the newer snapshot always goes after the older
@@ -69,6 +81,13 @@ export class DeliveryService {
   private readonly inflight = new Map<number, Promise<void>>();
   /** Orders whose answer is in but not yet committed: their next snapshot waits for the commit. */
   private readonly unsettled = new Set<number>();
+  /**
+   * Orders whose last request got no answer (a timeout, a dropped connection): the CRM may still be
+   * processing it, and since it does not compare versions, a newer snapshot it finished first would be
+   * overwritten by that older one. Such an order is not sent again until as long again as the
+   * abandoned attempt took has passed (found by the chaos run with answers slower than the timeout).
+   */
+  private readonly quietUntil = new Map<number, number>();
   private pending: AttemptResult[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
   /**
@@ -116,7 +135,8 @@ export class DeliveryService {
   async tick(): Promise<{ nextDelayMs: number }> {
     const now = this.clock();
     if (this.paused) return this.tickPaused(now);
-    const busy = (orderId: number) => this.inflight.has(orderId) || this.unsettled.has(orderId);
+    const busy = (orderId: number) =>
+      this.inflight.has(orderId) || this.unsettled.has(orderId) || (this.quietUntil.get(orderId) ?? 0) > now;
     while (this.inflight.size < this.deps.settings.concurrency) {
       if (this.scheduled.length === 0)
         this.scheduled = this.deps.outbox.dueEntries(now, PREFETCH_ENTRIES, busy);
@@ -269,10 +289,25 @@ export class DeliveryService {
     const orderId = result.entry.orderId;
     this.inflight.delete(orderId);
     this.unsettled.add(orderId);
+    if (result.kind === "attempt" && result.outcome === "retry" && mayStillBeProcessed(result)) {
+      this.keepQuiet(
+        orderId,
+        result.attemptedAt + result.durationMs + Math.max(result.durationMs, QUIET_MIN_MS),
+      );
+    }
     if (this.pending.length >= FLUSH_MAX_RESULTS) this.flush();
     else this.flushTimer ??= setTimeout(() => this.flush(), FLUSH_INTERVAL_MS);
     // The slot is free for another order now; this order waits for the commit.
     this.notify();
+  }
+
+  private keepQuiet(orderId: number, untilMs: number): void {
+    const now = this.clock();
+    if (untilMs <= now) return;
+    for (const [id, until] of this.quietUntil) if (until <= now) this.quietUntil.delete(id);
+    this.quietUntil.set(orderId, untilMs);
+    // Nothing else wakes the loop for it: no completion is coming.
+    setTimeout(() => this.notify(), untilMs - now).unref();
   }
 
   /** Commits queued results in one transaction (one fsync), then frees their orders for the next snapshot. */

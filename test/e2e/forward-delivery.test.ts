@@ -154,6 +154,26 @@ test("v3 is never delivered before v2 while v2 is in flight", async (t) => {
   assert.ok(reqs[2]!.receivedAt >= reqs[1]!.receivedAt + 1400, "v3 was sent only after v2's answer");
 });
 
+// Found by the chaos run: the CRM still processes a request the daemon gave up on; were the newer snapshot sent
+// at once, the CRM (which does not compare versions) would finish the older one last and keep it.
+test("after a request timed out, the order's next snapshot waits until the CRM is done with the abandoned one", async (t) => {
+  const f = await setupSync(t);
+  f.writeConfig({ sections: { crm: { headers_timeout_ms: 500 } } });
+  f.crm.setMode({ kind: "slow", delayMs: 2000 });
+  const sidecar = await f.startSidecar();
+  const id = await createOrder(f.db.pool);
+  await f.crm.waitFor((c) => c.requests.some((r) => r.orderId === String(id)), 10_000, "v0 sent");
+  await sidecar.waitForLog((l) => l.msg === "delivery failed" && l["orderId"] === id);
+  await saveOrder(f.db.pool, id, { fields: { STATUS_ID: "AP" } }); // v1, captured while the CRM still works on v0
+  await sidecar.waitForLog((l) => l.msg === "order captured" && l["orderId"] === id && l["version"] === 1);
+  f.crm.setMode({ kind: "ok" });
+  await f.crm.waitFor((c) => c.acceptedFor(id).some((d) => d.data["VERSION"] === "1"), 20_000, "v1");
+  await sleep(2500); // anything the CRM still had in hand is done by now
+  // The stand-in keeps what it processed last, as the CRM's upsert does.
+  assert.equal(f.crm.orders.get(String(id))?.data["VERSION"], "1", "the CRM keeps the newest snapshot");
+  assert.equal((await sidecar.stop()).code, 0);
+});
+
 test("kill -9 while deliveries are in flight, then a restart: every captured version is delivered", async (t) => {
   const f = await setupSync(t);
   f.crm.setMode({ kind: "slow", delayMs: 400 });
