@@ -55,9 +55,12 @@ export class CaptureService {
    * row's DATE_UPDATE second was not over yet, or VERSION moved while DATE_UPDATE stayed (the settle
    * wait ran out, or a legacy save writes the DATE_UPDATE of its start). If that save ends in the same
    * (VERSION, DATE_UPDATE), nothing would make capture read the order again; so each is read once
-   * more after a while, and queued again if its content changed (the outbox compares the hash).
+   * more after a while, and queued again if its content changed.
    */
-  private readonly recheck = new Map<number, { version: number; dateUpdate: string; dueAtMs: number }>();
+  private readonly recheck = new Map<
+    number,
+    { version: number; dateUpdate: string; hash: string; dueAtMs: number }
+  >();
   private readonly clock: () => number;
   private lastErrorKey: string | undefined;
   /** Why the last poll failed (for /readyz); undefined after a poll that worked. */
@@ -172,7 +175,8 @@ export class CaptureService {
         toRead.map((r) => r.orderId),
       );
       for (const s of result.snapshots) {
-        snapshots.push(outboxSnapshotOf(s));
+        const snapshot = outboxSnapshotOf(s);
+        snapshots.push(snapshot);
         this.settlingSince.delete(s.orderId);
         const before = captured.get(s.orderId);
         if (
@@ -183,6 +187,7 @@ export class CaptureService {
           this.recheck.set(s.orderId, {
             version: s.version,
             dateUpdate: s.dateUpdate,
+            hash: snapshot.hash,
             dueAtMs: now + delayMs,
           });
         }
@@ -221,9 +226,8 @@ export class CaptureService {
 
   /**
    * Reads the orders in `recheck` whose time has come once more; those still at the same
-   * (VERSION, DATE_UPDATE) go through the outbox again, which queues them only if their content
-   * differs from what was captured. A moved key is left to the scan. Kept for the next poll when
-   * MySQL fails.
+   * (VERSION, DATE_UPDATE) whose content changed since that read are queued. A moved key is left
+   * to the scan. Kept for the next poll when MySQL fails.
    */
   private async runDueRechecks(cursor: CaptureCursor): Promise<void> {
     const now = this.clock();
@@ -235,12 +239,15 @@ export class CaptureService {
     );
     const wanted = new Map(due);
     for (const [orderId] of due) this.recheck.delete(orderId);
+    // Only a content that changed under the same key goes to the outbox: an unchanged one was queued
+    // already (and may be a dead letter, which only ops retry).
     const again = result.snapshots
       .filter((s) => {
         const r = wanted.get(s.orderId);
         return r !== undefined && r.version === s.version && r.dateUpdate === s.dateUpdate;
       })
-      .map(outboxSnapshotOf);
+      .map(outboxSnapshotOf)
+      .filter((snapshot) => snapshot.hash !== wanted.get(snapshot.orderId)?.hash);
     if (again.length === 0) return;
     const outcomes = this.deps.outbox.commitCapture(again, CAPTURE_CURSOR, cursor);
     this.logOutcomes(outcomes, again);
