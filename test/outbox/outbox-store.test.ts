@@ -182,10 +182,7 @@ test("a write-back row that also holds a Bitrix save is sent; one with only the 
   // An order with nothing queued to compare with (from before the install, or pruned): the write-back's row
   // is its own, not sent back (the write-back bench counts these: 5,000 echoes before this rule).
   writes.recordWrite({ orderId: 9, version: 1, dateUpdate: "2025-08-26 10:00:09", crmChangedAtUs: 3 });
-  assert.equal(
-    store.enqueue([orderSnap(9, 1, "2025-08-26 10:00:09", base)], "capture")[0]!.outcome,
-    "echo",
-  );
+  assert.equal(store.enqueue([orderSnap(9, 1, "2025-08-26 10:00:09", base)], "capture")[0]!.outcome, "echo");
 });
 
 test("cursor and outbox rows commit together", () => {
