@@ -11,7 +11,7 @@
  * Saves of one order may overlap (two workers), except a stale-clock save:
  * overlapping it with another save can make DATE_UPDATE go back under the
  * same VERSION, which the daemon by design orders as older (DESIGN: by
- * VERSION, then DATE_UPDATE) and does not send; see docs-draft/proof-chaos.md.
+ * VERSION, then DATE_UPDATE) and does not send (a known limit, named in the closing note of issue 6).
  */
 import type { Pool, RowDataPacket } from "mysql2/promise";
 import { bitrixNow, createOrder, type SaveChange, saveOrder } from "../support/bitrix-writer.js";
